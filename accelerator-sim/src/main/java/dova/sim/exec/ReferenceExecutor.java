@@ -1,0 +1,56 @@
+package dova.sim.exec;
+
+import dova.sim.ProcessorConfig;
+import dova.sim.model.Conv2d;
+import dova.sim.model.IntegerModel;
+import dova.sim.model.TensorSpec;
+
+/** The literal reading of ARITHMETIC.md section 2: one output value at a time, groups in canonical order. */
+final class ReferenceExecutor extends Executor {
+    ReferenceExecutor(IntegerModel model, ProcessorConfig config) {
+        super(model, config);
+    }
+
+    @Override
+    protected void conv(int layerIndex, Conv2d c) {
+        TensorSpec in = model.tensor(c.input());
+        TensorSpec out = model.tensor(c.output());
+        int[] x = buffers[c.input()];
+        int[] y = buffers[c.output()];
+        byte[] w = c.weights();
+        int[] bias = c.bias();
+        Requantizer rq = requantizers[layerIndex];
+        int lanes = config.lanes();
+        int inPerGroup = c.inChannelsPerGroup();
+        int outPerGroup = c.outChannelsPerGroup();
+        int lo = c.activation().qmin(out);
+        int hi = c.activation().qmax(out);
+        for (int outChannel = 0; outChannel < c.outChannels(); outChannel++) {
+            int group = outChannel / outPerGroup;
+            for (int outY = 0; outY < out.height(); outY++) {
+                for (int outX = 0; outX < out.width(); outX++) {
+                    long acc = bias[outChannel];
+                    for (int filterY = 0; filterY < c.kernelH(); filterY++) {
+                        for (int filterX = 0; filterX < c.kernelW(); filterX++) {
+                            int inY = outY * c.strideH() - c.padH() + filterY;
+                            int inX = outX * c.strideW() - c.padW() + filterX;
+                            boolean inside = inY >= 0 && inY < in.height() && inX >= 0 && inX < in.width();
+                            for (int block = 0; block < inPerGroup; block += lanes) {
+                                long p = 0; // the adder tree is exact
+                                for (int inChannel = block; inChannel < Math.min(block + lanes, inPerGroup); inChannel++) {
+                                    if (inside) {
+                                        int channel = group * inPerGroup + inChannel;
+                                        p += (long) w[c.weightIndex(outChannel, inChannel, filterY, filterX)]
+                                                * x[(channel * in.height() + inY) * in.width() + inX];
+                                    }
+                                }
+                                acc = accumulate(acc, p, layerIndex);
+                            }
+                        }
+                    }
+                    y[(outChannel * out.height() + outY) * out.width() + outX] = clamp(rq.apply(acc, outChannel), lo, hi);
+                }
+            }
+        }
+    }
+}
