@@ -56,7 +56,7 @@ class CostModelTest {
 
     @Test
     void simulationReportsAccuracyOverflowAndCost() {
-        IntegerModel m = RandomModels.model(3, 8, 8, 32, 32);
+        IntegerModel m = RandomModels.model(3, 8, 8, 12, 32);
         Random r = new Random(3);
         int n = 20;
         int size = m.inputSpec().size();
@@ -71,13 +71,13 @@ class CostModelTest {
             labels[i] = (byte) e.run(px, i * size);
         }
         SimulationResult base = Simulation.run(m, ProcessorConfig.baseline(), px, labels, n, 2, null);
-        SimulationResult narrow = Simulation.run(m, ProcessorConfig.baseline().withAccumulator(10, Overflow.WRAP), px,
+        SimulationResult narrow = Simulation.run(m, ProcessorConfig.baseline().withAccumulator(12, Overflow.WRAP), px,
                 labels, n, 2, null);
         assertEquals(n, base.correct());
         assertEquals(0, base.overflowEvents());
         assertTrue(narrow.overflowEvents() > 0);
         String table = Reports.table(List.of(base, narrow));
-        assertTrue(table.contains("A32/M32 wrap") && table.contains("A10/M32 wrap") && table.contains("conv3"), table);
+        assertTrue(table.contains("A32/M32 wrap") && table.contains("A12/M32 wrap") && table.contains("conv3"), table);
         assertTrue(Reports.json(List.of(base, narrow)).contains("\"overflowEvents\""));
     }
 }
