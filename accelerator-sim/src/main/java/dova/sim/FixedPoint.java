@@ -96,6 +96,17 @@ public final class FixedPoint {
         return new Multiplier(roundHalfAway(Math.scalb(r, s)), s);
     }
 
+    /**
+     * Two multipliers with one shared shift for a residual add (ARITHMETIC.md section 4): the
+     * smaller of the two individual shifts keeps both {@code m} within {@code M} bits.
+     *
+     * @return {@code {m1, m2, s}}; an {@code m} of 0 means the two scales are too far apart
+     */
+    public static long[] chooseSharedShift(double r1, double r2, int multiplierBits) {
+        int s = Math.min(chooseMultiplier(r1, multiplierBits).shift(), chooseMultiplier(r2, multiplierBits).shift());
+        return new long[] {roundHalfAway(Math.scalb(r1, s)), roundHalfAway(Math.scalb(r2, s)), s};
+    }
+
     private static long roundHalfAway(double x) {
         return (long) Math.floor(x + 0.5); // x >= 0 here, so half-up is half-away-from-zero
     }

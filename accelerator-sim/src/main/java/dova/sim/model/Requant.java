@@ -24,11 +24,12 @@ final class Requant {
     /** Two multipliers with one shared shift: the smaller of the two individual shifts keeps both within M bits. */
     static Add add(String name, int left, int right, int output, double sl, double sr, double sy, int bits,
                    Activation act) {
-        FixedPoint.Multiplier ql = choose(sl / sy, bits, name, 0);
-        FixedPoint.Multiplier qr = choose(sr / sy, bits, name, 1);
-        int s = Math.min(ql.shift(), qr.shift());
-        long ml = Math.round(Math.scalb(sl / sy, s));
-        long mr = Math.round(Math.scalb(sr / sy, s));
+        choose(sl / sy, bits, name, 0);
+        choose(sr / sy, bits, name, 1);
+        long[] q = FixedPoint.chooseSharedShift(sl / sy, sr / sy, bits);
+        long ml = q[0];
+        long mr = q[1];
+        int s = (int) q[2];
         if (ml == 0 || mr == 0) {
             throw new InvalidModelException("layer " + name + ": operand scales " + sl + " and " + sr
                     + " are too far apart for one shared shift with " + bits + "-bit multipliers");

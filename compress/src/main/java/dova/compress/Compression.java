@@ -1,0 +1,177 @@
+package dova.compress;
+
+import dova.compress.net.Checkpoint;
+import dova.compress.net.Exporter;
+import dova.compress.net.Pruner;
+import dova.compress.net.QuantNet;
+import dova.compress.net.QuantSettings;
+import dova.compress.train.EpochStats;
+import dova.compress.train.TrainingLoop;
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.sim.model.IntegerModel;
+import dova.sim.model.InvalidModelException;
+import dova.sim.model.ModelIo;
+import dova.sim.plot.LinePlot;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The compression pipeline of the paper: FP32 training (or a checkpoint), optional channel
+ * pruning to multiples of 16 with fine-tuning, calibration, then quantization-aware
+ * fine-tuning that simulates the M-bit downscaling and the A-bit accumulator, with the
+ * overflow-aware schedule narrowing each layer's integer weight range while its outputs
+ * overflow; finally export to accelerator-sim's integer format.
+ */
+public final class Compression {
+    /** Training images used to calibrate activation scales. */
+    public static final int CALIBRATION_IMAGES = 2048;
+
+    private Compression() {
+    }
+
+    public static String name(CompressOptions o) {
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s", o.architecture().id(), o.dataSet().folder(),
+                o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
+                o.pruneRatio() > 0 ? "-pruned" : "");
+    }
+
+    private static long parameters(QuantNet net) {
+        return net.getDirectParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    public static CompressionResult run(CompressOptions o, PrintStream log) throws IOException {
+        o.validate();
+        LabelledImages train = o.dataSet().load(o.dataDir(), DataSet.Split.TRAIN);
+        LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
+        if (o.trainLimit() > 0) {
+            train = train.head(o.trainLimit());
+        }
+        int classes = Math.max(train.classes(), test.classes());
+        Files.createDirectories(o.outDir());
+        String name = name(o);
+        List<EpochStats> history = new ArrayList<>();
+
+        QuantNet net = new QuantNet(o.architecture(), o.architecture().ops(classes, 1), classes, 1, train.rows(), train.cols());
+        TrainingLoop loop = TrainingLoop.create(net, o.seed());
+        try {
+            Path fp32Ckpt = o.outDir().resolve(o.architecture().id() + "-" + o.dataSet().folder() + "-fp32.ckpt");
+            if (o.fp32Checkpoint() != null) {
+                int epoch = Checkpoint.load(net, o.fp32Checkpoint());
+                log.printf("loaded FP32 checkpoint %s (epoch %d)%n", o.fp32Checkpoint(), epoch);
+            } else {
+                QuantNet n0 = net;
+                history.addAll(loop.fit("fp32", train, o.fp32Epochs(), o.batchSize(), o.learningRate(), o.seed(), log,
+                        epoch -> save(n0, epoch, fp32Ckpt)));
+                log.printf("FP32 checkpoint: %s%n", fp32Ckpt);
+            }
+            long fp32Params = parameters(net);
+            double fp32Acc = TrainingLoop.accuracy(loop.predict(test, 250), test);
+            log.printf(Locale.ROOT, "FP32 test accuracy: %.2f%%%n", 100 * fp32Acc);
+
+            String pruning = "none";
+            if (o.pruneRatio() > 0) {
+                Map<String, int[]> keep = Pruner.plan(net, o.pruneMultiple(), o.pruneRatio());
+                pruning = Pruner.describe(net, keep);
+                QuantNet pruned = new QuantNet(o.architecture(), Pruner.prunedOps(net.ops(), keep), classes, 1, train.rows(),
+                        train.cols());
+                TrainingLoop prunedLoop = TrainingLoop.create(pruned, o.seed());
+                Pruner.copy(net, pruned, keep);
+                loop.model().close();
+                loop = prunedLoop;
+                net = pruned;
+                log.printf("pruned to multiples of %d: %s%n", o.pruneMultiple(), pruning);
+                history.addAll(loop.fit("prune-ft", train, 1, o.batchSize(), o.learningRate() / 2, o.seed() + 1, log, null));
+                log.printf(Locale.ROOT, "pruned FP32 test accuracy: %.2f%%%n",
+                        100 * TrainingLoop.accuracy(loop.predict(test, 250), test));
+            }
+
+            loop.calibrate(train.head(CALIBRATION_IMAGES), 256);
+            QuantSettings st = net.settings();
+            IntegerModel naive = null;
+            String naiveError = null;
+            try {
+                naive = Exporter.export(net, name + "-naive", o.accumulatorBits(), o.multiplierBits());
+            } catch (InvalidModelException e) {
+                naiveError = e.getMessage();
+                log.println("naive post-training export failed: " + naiveError);
+            }
+
+            st.quantized = true;
+            st.accumulatorBits = o.accumulatorBits();
+            st.multiplierBits = o.multiplierBits();
+            st.overflow = o.overflow();
+            st.downscalingAware = o.downscalingAware();
+            st.overflowAware = o.overflowAware();
+            st.guaranteed = o.guaranteed();
+            QuantNet qnet = net;
+            Path qatCkpt = o.outDir().resolve(name + "-qat.ckpt");
+            history.addAll(loop.fit("qat", train, o.qatEpochs(), o.batchSize(), o.qatLearningRate(), o.seed() + 2, log,
+                    epoch -> {
+                        log.printf(Locale.ROOT, "  overflow rate after QAT epoch %d: %.4f%% of outputs%n", epoch,
+                                100 * qnet.settings().overflowRate());
+                        if (o.overflowAware() && epoch < o.qatEpochs()) {
+                            narrow(qnet.settings(), o, log);
+                        }
+                        save(qnet, epoch, qatCkpt);
+                    }));
+            IntegerModel model = Exporter.export(net, name, o.accumulatorBits(), o.multiplierBits());
+            Path modelFile = o.outDir().resolve(name + ".dova");
+            ModelIo.write(model, modelFile);
+            if (naive != null) {
+                ModelIo.write(naive, o.outDir().resolve(name + "-naive.dova"));
+            }
+            Path png = o.outDir().resolve(name + "-curves.png");
+            plot(history, name, png);
+            log.printf("model: %s%ncurves: %s%n", modelFile, png);
+            return new CompressionResult(fp32Acc, naive, naiveError, model, modelFile, png, history,
+                    new LinkedHashMap<>(st.weightLimits), pruning, fp32Params, parameters(net));
+        } finally {
+            loop.model().close();
+        }
+    }
+
+    /** The overflow-aware schedule: narrow the integer weight range of every layer still overflowing. */
+    static void narrow(QuantSettings st, CompressOptions o, PrintStream log) {
+        for (Map.Entry<String, Integer> e : st.weightLimits.entrySet()) {
+            double rate = st.overflowRate(e.getKey());
+            if (rate > o.overflowTarget() && e.getValue() > o.minWeightLimit()) {
+                int next = Math.max(o.minWeightLimit(), (int) Math.floor(e.getValue() * o.narrowFactor()));
+                log.printf(Locale.ROOT, "  %s: overflow rate %.4f%% > target, weight limit %d -> %d%n", e.getKey(),
+                        100 * rate, e.getValue(), next);
+                e.setValue(next);
+            }
+        }
+    }
+
+    private static void save(QuantNet net, int epoch, Path file) {
+        try {
+            Checkpoint.save(net, epoch, file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + file, e);
+        }
+    }
+
+    private static void plot(List<EpochStats> history, String name, Path png) throws IOException {
+        int n = history.size();
+        double[] x = new double[n];
+        double[] loss = new double[n];
+        double[] err = new double[n];
+        double[] overflow = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = i + 1;
+            loss[i] = history.get(i).loss();
+            err[i] = 100 * (1 - history.get(i).trainAccuracy());
+            overflow[i] = 100 * history.get(i).overflowRate();
+        }
+        new LinePlot(name + ": training curves (all phases, in order)", "epoch", "value")
+                .add("loss", x, loss).add("train error %", x, err).add("overflow % of outputs", x, overflow).write(png);
+    }
+}

@@ -1,0 +1,128 @@
+package dova.compress.net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * A training checkpoint: architecture, epoch, quantization state and every parameter, in a
+ * small versioned binary format (no Java serialization). Loading into a network of another
+ * architecture or shape fails with a message naming the difference, before anything changes.
+ */
+public final class Checkpoint {
+    private static final int MAGIC = 0x444F5643; // "DOVC"
+    private static final int VERSION = 1;
+
+    private Checkpoint() {
+    }
+
+    public static void save(QuantNet net, int epoch, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + ".part");
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            out.writeUTF(net.architecture().id());
+            out.writeInt(epoch);
+            QuantSettings st = net.settings();
+            out.writeInt(st.activationScales.size());
+            for (Map.Entry<String, Double> e : st.activationScales.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeDouble(e.getValue());
+            }
+            out.writeInt(st.weightLimits.size());
+            for (Map.Entry<String, Integer> e : st.weightLimits.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue());
+            }
+            out.writeInt(net.getDirectParameters().size());
+            for (Parameter p : net.getDirectParameters().values()) {
+                NDArray a = p.getArray();
+                out.writeUTF(p.getName());
+                long[] shape = a.getShape().getShape();
+                out.writeInt(shape.length);
+                for (long d : shape) {
+                    out.writeLong(d);
+                }
+                for (float f : a.toFloatArray()) {
+                    out.writeFloat(f);
+                }
+            }
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Loads into an initialized network; returns the epoch stored. */
+    public static int load(QuantNet net, Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such checkpoint");
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != MAGIC) {
+                throw new IOException(file + ": not a dova checkpoint");
+            }
+            int version = in.readInt();
+            if (version != VERSION) {
+                throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads " + VERSION);
+            }
+            String arch = in.readUTF();
+            if (!arch.equals(net.architecture().id())) {
+                throw new IOException(file + ": checkpoint of architecture '" + arch + "', not '" + net.architecture().id()
+                        + "'");
+            }
+            int epoch = in.readInt();
+            QuantSettings st = new QuantSettings();
+            int ns = in.readInt();
+            for (int i = 0; i < ns; i++) {
+                st.activationScales.put(in.readUTF(), in.readDouble());
+            }
+            int nl = in.readInt();
+            for (int i = 0; i < nl; i++) {
+                st.weightLimits.put(in.readUTF(), in.readInt());
+            }
+            int np = in.readInt();
+            if (np != net.getDirectParameters().size()) {
+                throw new IOException(file + ": " + np + " parameters, the network has " + net.getDirectParameters().size());
+            }
+            float[][] values = new float[np][];
+            int i = 0;
+            for (Parameter p : net.getDirectParameters().values()) {
+                String name = in.readUTF();
+                long[] shape = new long[in.readInt()];
+                for (int d = 0; d < shape.length; d++) {
+                    shape[d] = in.readLong();
+                }
+                if (!name.equals(p.getName()) || !new Shape(shape).equals(p.getArray().getShape())) {
+                    throw new IOException(file + ": parameter " + name + " " + Arrays.toString(shape)
+                            + " does not match the network's " + p.getName() + " " + p.getArray().getShape()
+                            + " (checkpoint of another width or pruning)");
+                }
+                values[i] = new float[(int) new Shape(shape).size()];
+                for (int k = 0; k < values[i].length; k++) {
+                    values[i][k] = in.readFloat();
+                }
+                i++;
+            }
+            // everything read and checked: now change the network
+            i = 0;
+            for (Parameter p : net.getDirectParameters().values()) {
+                p.getArray().set(values[i++]);
+            }
+            net.settings().activationScales.clear();
+            net.settings().activationScales.putAll(st.activationScales);
+            net.settings().weightLimits.putAll(st.weightLimits);
+            return epoch;
+        } catch (EOFException e) {
+            throw new IOException(file + ": truncated checkpoint");
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package dova.compress.net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dova.sim.FixedPoint;
+import dova.sim.Overflow;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A DJL block that runs an {@link Op} chain either in FP32 or as a simulation of the
+ * processor's integer datapath (ARITHMETIC.md), the forward pass of quantization-aware training:
+ *
+ * <ul>
+ *   <li>weights: per-channel scale {@code Sw = max|W| / limit}, integers {@code round(W / Sw)}
+ *       clipped to {@code +-limit} (straight-through gradient);</li>
+ *   <li>accumulator: the exact integer sum, then (overflow-aware) wrapped or saturated to A bits;
+ *       wrapping the final sum is exact for WRAP; for SATURATE it is the usual approximation
+ *       (the processor saturates group by group);</li>
+ *   <li>requantization (downscaling-aware): {@code floor(acc * m / 2^s + 1/2)} with the M-bit
+ *       {@code m, s} of ARITHMETIC.md section 3, clamped to the output range; straight-through
+ *       gradient through the rounding.</li>
+ * </ul>
+ *
+ * Activations between layers are integers held in float tensors with a per-tensor scale, so
+ * that the exported model computes the same numbers. Float32 holds integers exactly below
+ * 2^24, which covers every accumulator of the shipped networks except in rare extremes.
+ */
+public final class QuantNet extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    private final Architecture architecture;
+    private final List<Op> ops;
+    private final int classes;
+    private final Shape inputShape;
+    private final Map<String, Parameter> weights = new LinkedHashMap<>();
+    private final Map<String, Parameter> biases = new LinkedHashMap<>();
+    /** Input shape (C, H, W) of each conv / dense op, and whether each op's output is unsigned. */
+    private final Map<String, int[]> inShapes = new HashMap<>();
+    private final Map<String, Boolean> unsignedOut = new LinkedHashMap<>();
+    private final QuantSettings settings = new QuantSettings();
+
+    public QuantNet(Architecture architecture, List<Op> ops, int classes, int channels, int height, int width) {
+        super(VERSION);
+        this.architecture = architecture;
+        this.ops = List.copyOf(ops);
+        this.classes = classes;
+        this.inputShape = new Shape(channels, height, width);
+        int c = channels;
+        int h = height;
+        int w = width;
+        boolean unsigned = true; // pixels
+        Map<String, int[]> saved = new HashMap<>();
+        for (Op op : ops) {
+            if (op instanceof Op.Conv conv) {
+                if (c % conv.groups() != 0 || conv.outChannels() % conv.groups() != 0) {
+                    throw new IllegalArgumentException(conv.name() + ": groups " + conv.groups() + " must divide "
+                            + c + " input and " + conv.outChannels() + " output channels");
+                }
+                inShapes.put(conv.name(), new int[] {c, h, w});
+                weights.put(conv.name(), addParameter(Parameter.builder().setName(conv.name() + "_weight")
+                        .setType(Parameter.Type.WEIGHT)
+                        .optShape(new Shape(conv.outChannels(), c / conv.groups(), conv.kernel(), conv.kernel())).build()));
+                biases.put(conv.name(), addParameter(Parameter.builder().setName(conv.name() + "_bias")
+                        .setType(Parameter.Type.BIAS).optShape(new Shape(conv.outChannels())).build()));
+                c = conv.outChannels();
+                h = (h + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
+                w = (w + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
+                unsigned = conv.relu();
+                unsignedOut.put(conv.name(), unsigned);
+                settings.weightLimits.put(conv.name(), 127);
+            } else if (op instanceof Op.Dense dense) {
+                if (h != 1 || w != 1) {
+                    throw new IllegalArgumentException(dense.name() + ": needs a flattened or pooled input, got "
+                            + c + "x" + h + "x" + w);
+                }
+                inShapes.put(dense.name(), new int[] {c, 1, 1});
+                weights.put(dense.name(), addParameter(Parameter.builder().setName(dense.name() + "_weight")
+                        .setType(Parameter.Type.WEIGHT).optShape(new Shape(dense.outputs(), c)).build()));
+                biases.put(dense.name(), addParameter(Parameter.builder().setName(dense.name() + "_bias")
+                        .setType(Parameter.Type.BIAS).optShape(new Shape(dense.outputs())).build()));
+                c = dense.outputs();
+                unsigned = dense.relu();
+                unsignedOut.put(dense.name(), unsigned);
+                settings.weightLimits.put(dense.name(), 127);
+            } else if (op instanceof Op.MaxPool p) {
+                h = (h - p.kernel()) / p.stride() + 1;
+                w = (w - p.kernel()) / p.stride() + 1;
+            } else if (op instanceof Op.GlobalAvgPool g) {
+                h = 1;
+                w = 1;
+                unsignedOut.put(g.name(), unsigned);
+            } else if (op instanceof Op.Flatten) {
+                c = c * h * w;
+                h = 1;
+                w = 1;
+            } else if (op instanceof Op.Save s) {
+                saved.put(s.tag(), new int[] {c, h, w});
+            } else if (op instanceof Op.Residual r) {
+                int[] s = saved.get(r.tag());
+                if (s == null || s[0] != c || s[1] != h || s[2] != w) {
+                    throw new IllegalArgumentException(r.name() + ": residual operand shapes differ");
+                }
+                unsigned = r.relu();
+                unsignedOut.put(r.name(), unsigned);
+            }
+        }
+        if (c != classes || h != 1 || w != 1) {
+            throw new IllegalArgumentException("network ends in " + c + "x" + h + "x" + w + ", expected " + classes + " logits");
+        }
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    public List<Op> ops() {
+        return ops;
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    public Shape inputShape() {
+        return inputShape;
+    }
+
+    public QuantSettings settings() {
+        return settings;
+    }
+
+    public Parameter weight(String op) {
+        return weights.get(op);
+    }
+
+    public Parameter bias(String op) {
+        return biases.get(op);
+    }
+
+    /** Input shape {C, H, W} of a conv or dense op. */
+    public int[] inShape(String op) {
+        return inShapes.get(op).clone();
+    }
+
+    /** Whether the tensor produced by a conv, dense, residual or global-pool op is unsigned. */
+    public boolean unsignedOutput(String op) {
+        return unsignedOut.get(op);
+    }
+
+    /** Largest integer of each op output (255 unsigned, 127 signed), for calibration. */
+    public Map<String, Integer> outputQmax() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        unsignedOut.forEach((k, v) -> m.put(k, v ? 255 : 127));
+        return m;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), classes)};
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        return new NDList(settings.quantized ? forwardInteger(store, x, training) : forwardFloat(store, x, training));
+    }
+
+    private NDArray value(ParameterStore store, Parameter p, NDArray like, boolean training) {
+        return store.getValue(p, like.getDevice(), training);
+    }
+
+    private void observe(String name, NDArray y) {
+        if (settings.calibrating) {
+            double max = y.abs().max().toType(DataType.FLOAT64, false).getDouble();
+            settings.observedMax.computeIfAbsent(name, k -> new double[2]);
+            double[] acc = settings.observedMax.get(name);
+            acc[0] += max;
+            acc[1] += 1;
+        }
+    }
+
+    /** Pixels arrive as 0..255 floats; the FP32 network sees them scaled to [0, 1]. */
+    private NDArray forwardFloat(ParameterStore store, NDArray pixels, boolean training) {
+        NDArray x = pixels.div(255f);
+        Map<String, NDArray> saved = new HashMap<>();
+        for (Op op : ops) {
+            if (op instanceof Op.Conv conv) {
+                x = Conv2d.conv2d(x, value(store, weights.get(conv.name()), x, training),
+                        value(store, biases.get(conv.name()), x, training), new Shape(conv.stride(), conv.stride()),
+                        new Shape(conv.pad(), conv.pad()), new Shape(1, 1), conv.groups()).singletonOrThrow();
+                if (conv.relu()) {
+                    x = ai.djl.nn.Activation.relu(x);
+                }
+                observe(conv.name(), x);
+            } else if (op instanceof Op.Dense dense) {
+                x = Linear.linear(x, value(store, weights.get(dense.name()), x, training),
+                        value(store, biases.get(dense.name()), x, training)).singletonOrThrow();
+                if (dense.relu()) {
+                    x = ai.djl.nn.Activation.relu(x);
+                }
+                observe(dense.name(), x);
+            } else if (op instanceof Op.MaxPool p) {
+                x = Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
+                        new Shape(0, 0), false);
+            } else if (op instanceof Op.GlobalAvgPool g) {
+                x = Pool.globalAvgPool2d(x);
+                x = x.reshape(x.getShape().get(0), -1, 1, 1);
+                observe(g.name(), x);
+            } else if (op instanceof Op.Flatten) {
+                x = x.reshape(x.getShape().get(0), -1);
+            } else if (op instanceof Op.Save s) {
+                saved.put(s.tag(), x);
+            } else if (op instanceof Op.Residual r) {
+                x = x.add(saved.get(r.tag()));
+                if (r.relu()) {
+                    x = ai.djl.nn.Activation.relu(x);
+                }
+                observe(r.name(), x);
+            }
+        }
+        return x.reshape(x.getShape().get(0), classes);
+    }
+
+    /** Rounds half to even (as torch.round and Math.rint) with a straight-through gradient. */
+    static NDArray roundSte(NDArray v) {
+        return v.add(v.round().sub(v).stopGradient());
+    }
+
+    /** floor(v + 1/2) (roundShift's rounding) with a straight-through gradient. */
+    static NDArray roundHalfUpSte(NDArray v) {
+        return v.add(v.add(0.5f).floor().sub(v).stopGradient());
+    }
+
+    /** Per-channel weight scales {@code max|W[c]| / limit} in float32, as the exporter computes them. */
+    public static float[] weightScales(float[] w, int outChannels, int limit) {
+        int per = w.length / outChannels;
+        float[] s = new float[outChannels];
+        for (int c = 0; c < outChannels; c++) {
+            float max = 0;
+            for (int i = c * per; i < (c + 1) * per; i++) {
+                max = Math.max(max, Math.abs(w[i]));
+            }
+            s[c] = Math.max(max, 1e-8f) / (float) limit;
+        }
+        return s;
+    }
+
+    /**
+     * Guaranteed mode: raises {@code Sw[c]} until {@code (sum|round(W/Sw)| * xmax + |bias|)} fits
+     * A bits for every input, so that no partial sum can overflow (the A2Q-style L1 bound).
+     */
+    public static float[] guaranteedScales(float[] w, float[] bias, float[] scales, double sx, int xmax, int accBits) {
+        int oc = scales.length;
+        int per = w.length / oc;
+        long bound = FixedPoint.maxSigned(accBits);
+        float[] s = scales.clone();
+        for (int c = 0; c < oc; c++) {
+            for (int iter = 0; iter < 200; iter++) {
+                long l1 = 0;
+                for (int i = c * per; i < (c + 1) * per; i++) {
+                    l1 += Math.abs((long) Math.rint(w[i] / s[c]));
+                }
+                long b = Math.abs((long) Math.rint(bias[c] / (sx * s[c])));
+                if (l1 * xmax + b <= bound) {
+                    break;
+                }
+                s[c] *= 1.05f;
+            }
+        }
+        return s;
+    }
+
+    private NDArray forwardInteger(ParameterStore store, NDArray pixels, boolean training) {
+        NDManager mgr = pixels.getManager();
+        NDArray x = pixels;                     // integers 0..255, scale 1/255
+        double sx = 1 / 255.0;
+        boolean xUnsigned = true;
+        Map<String, NDArray> saved = new HashMap<>();
+        Map<String, Double> savedScale = new HashMap<>();
+        double accMax = FixedPoint.maxSigned(settings.accumulatorBits);
+        double accMin = FixedPoint.minSigned(settings.accumulatorBits);
+        for (Op op : ops) {
+            if (op instanceof Op.Conv || op instanceof Op.Dense) {
+                String name = op instanceof Op.Conv c ? c.name() : ((Op.Dense) op).name();
+                boolean relu = op instanceof Op.Conv c ? c.relu() : ((Op.Dense) op).relu();
+                NDArray wv = value(store, weights.get(name), x, training);
+                NDArray bv = value(store, biases.get(name), x, training);
+                int oc = (int) wv.getShape().get(0);
+                int limit = settings.weightLimits.get(name);
+                float[] sw = weightScales(wv.toFloatArray(), oc, limit);
+                if (settings.guaranteed) {
+                    sw = guaranteedScales(wv.toFloatArray(), bv.toFloatArray(), sw, sx, xUnsigned ? 255 : 128,
+                            settings.accumulatorBits);
+                }
+                Shape wShape = wv.getShape();
+                Shape bcast = wShape.dimension() == 4 ? new Shape(oc, 1, 1, 1) : new Shape(oc, 1);
+                NDArray swArr = mgr.create(sw).reshape(bcast);
+                NDArray wq = roundSte(wv.div(swArr)).clip(-limit, limit);
+                double[] sxw = new double[oc];
+                float[] sxwF = new float[oc];
+                for (int c = 0; c < oc; c++) {
+                    sxw[c] = sx * sw[c];
+                    sxwF[c] = (float) sxw[c];
+                }
+                NDArray bq = roundSte(bv.div(mgr.create(sxwF))).clip(accMin, accMax);
+                NDArray acc;
+                if (op instanceof Op.Conv conv) {
+                    acc = Conv2d.conv2d(x, wq, bq, new Shape(conv.stride(), conv.stride()), new Shape(conv.pad(), conv.pad()),
+                            new Shape(1, 1), conv.groups()).singletonOrThrow();
+                } else {
+                    acc = Linear.linear(x, wq, bq).singletonOrThrow();
+                }
+                if (!training || settings.overflowAware) {
+                    long over = acc.gt(accMax).logicalOr(acc.lt(accMin)).toType(DataType.INT64, false).sum().getLong();
+                    long[] counts = settings.overflowCounts.computeIfAbsent(name, k -> new long[2]);
+                    counts[0] += over;
+                    counts[1] += acc.size();
+                }
+                if (settings.overflowAware) {
+                    acc = simulateAccumulator(acc, accMin, accMax);
+                }
+                double sy = settings.activationScales.get(name);
+                float[] reff = new float[oc];
+                for (int c = 0; c < oc; c++) {
+                    double r = sxw[c] / sy;
+                    reff[c] = (float) (settings.downscalingAware
+                            ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
+                }
+                Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
+                NDArray y = roundHalfUpSte(acc.mul(mgr.create(reff).reshape(rShape)));
+                x = y.clip(relu ? 0 : -128, relu ? 255 : 127);
+                sx = sy;
+                xUnsigned = relu;
+            } else if (op instanceof Op.MaxPool p) {
+                x = Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
+                        new Shape(0, 0), false);
+            } else if (op instanceof Op.GlobalAvgPool g) {
+                int gh = (int) x.getShape().get(2);
+                int gw = (int) x.getShape().get(3);
+                NDArray sum = x.sum(new int[] {2, 3}, true);
+                if (settings.overflowAware) {
+                    sum = simulateAccumulator(sum, accMin, accMax);
+                }
+                double sy = settings.activationScales.get(g.name());
+                double r = sx / (sy * gh * gw); // the exporter's expression, operand for operand
+                float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
+                x = roundHalfUpSte(sum.mul(reff)).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
+                sx = sy;
+            } else if (op instanceof Op.Flatten) {
+                x = x.reshape(x.getShape().get(0), -1);
+            } else if (op instanceof Op.Save s) {
+                saved.put(s.tag(), x);
+                savedScale.put(s.tag(), sx);
+            } else if (op instanceof Op.Residual res) {
+                double sy = settings.activationScales.get(res.name());
+                double r1 = sx / sy;
+                double r2 = savedScale.get(res.tag()) / sy;
+                float f1;
+                float f2;
+                if (settings.downscalingAware) {
+                    long[] q = FixedPoint.chooseSharedShift(r1, r2, settings.multiplierBits);
+                    f1 = (float) Math.scalb((double) q[0], (int) -q[2]);
+                    f2 = (float) Math.scalb((double) q[1], (int) -q[2]);
+                } else {
+                    f1 = (float) r1;
+                    f2 = (float) r2;
+                }
+                NDArray y = roundHalfUpSte(x.mul(f1).add(saved.get(res.tag()).mul(f2)));
+                x = y.clip(res.relu() ? 0 : -128, res.relu() ? 255 : 127);
+                sx = sy;
+                xUnsigned = res.relu();
+            }
+        }
+        // logits in real units for the loss
+        return x.reshape(x.getShape().get(0), classes).mul((float) sx);
+    }
+
+    /** WRAP: exact two's complement wrap of the sum; SATURATE: clamp (zero gradient outside). Straight-through otherwise. */
+    private NDArray simulateAccumulator(NDArray acc, double accMin, double accMax) {
+        if (settings.overflow == Overflow.SATURATE) {
+            return acc.clip(accMin, accMax);
+        }
+        double span = accMax - accMin + 1;
+        NDArray wrapped = acc.sub(acc.sub(accMin).div(span).floor().mul(span));
+        return acc.add(wrapped.sub(acc).stopGradient());
+    }
+
+    /** Copies of the op list with channel counts as given (for pruning). */
+    public static List<Op> withChannels(List<Op> ops, Map<String, Integer> channels) {
+        List<Op> out = new ArrayList<>();
+        for (Op op : ops) {
+            if (op instanceof Op.Conv c && channels.containsKey(c.name())) {
+                int n = channels.get(c.name());
+                out.add(new Op.Conv(c.name(), n, c.kernel(), c.stride(), c.pad(), c.groups() == 1 ? 1 : n, c.relu()));
+            } else {
+                out.add(op);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,63 @@
+package dova.compress.net;
+
+import dova.sim.Overflow;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the forward pass of a {@link QuantNet} simulates, and the quantization state it has
+ * learned: activation scales, per-layer weight limits (the integer range that overflow-aware
+ * training narrows) and overflow statistics. Mutable; owned by one network.
+ */
+public final class QuantSettings {
+    /** FP32 forward (false) or the integer datapath simulation (true). */
+    public boolean quantized;
+    /** Record per-tensor maxima in the FP32 forward (calibration). */
+    public boolean calibrating;
+    public int accumulatorBits = 16;
+    public int multiplierBits = 12;
+    public Overflow overflow = Overflow.WRAP;
+    /** Simulate the M-bit multiplier m/2^s instead of the exact real multiplier. */
+    public boolean downscalingAware = true;
+    /** Simulate the A-bit accumulator (wrap or saturate on the sum) instead of an exact one. */
+    public boolean overflowAware = true;
+    /** Guaranteed mode: per-channel L1 bound on integer weights so that no input can overflow A bits. */
+    public boolean guaranteed;
+    /** Scale of every tensor produced by a conv, dense, residual or pool op, by op name. */
+    public final Map<String, Double> activationScales = new LinkedHashMap<>();
+    /** Largest integer magnitude of each layer's weights (127 for 8 bits); overflow-aware training lowers it. */
+    public final Map<String, Integer> weightLimits = new LinkedHashMap<>();
+    /** Calibration: sum of per-batch maxima and the batch count, by op name. */
+    public final Map<String, double[]> observedMax = new LinkedHashMap<>();
+    /** Outputs whose exact accumulator sum left the A-bit range, and outputs computed, by layer. */
+    public final Map<String, long[]> overflowCounts = new LinkedHashMap<>();
+
+    public void resetOverflowCounts() {
+        overflowCounts.clear();
+    }
+
+    /** Overflowed outputs / all outputs over every layer since the last reset. */
+    public double overflowRate() {
+        long over = 0;
+        long all = 0;
+        for (long[] c : overflowCounts.values()) {
+            over += c[0];
+            all += c[1];
+        }
+        return all == 0 ? 0 : (double) over / all;
+    }
+
+    public double overflowRate(String layer) {
+        long[] c = overflowCounts.get(layer);
+        return c == null || c[1] == 0 ? 0 : (double) c[0] / c[1];
+    }
+
+    /** Turns the calibration maxima into activation scales: mean per-batch max / qmax. */
+    public void finishCalibration(Map<String, Integer> qmax) {
+        for (Map.Entry<String, double[]> e : observedMax.entrySet()) {
+            double mean = e.getValue()[0] / Math.max(1, e.getValue()[1]);
+            activationScales.put(e.getKey(), Math.max(mean, 1e-6) / qmax.get(e.getKey()));
+        }
+        observedMax.clear();
+    }
+}

@@ -1,0 +1,186 @@
+package dova.compress.train;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.initializer.XavierInitializer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import dova.compress.net.QuantNet;
+import dova.ingest.idx.LabelledImages;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/**
+ * Mini-batch training of a {@link QuantNet} with Adam. Every step's forward and backward run
+ * inside an {@link NDScope} so native memory stays flat; {@code trainer.step()} stays outside
+ * (Adam creates its state lazily on the first step and the scope would free it).
+ */
+public final class TrainingLoop {
+    private final Model model;
+    private final QuantNet net;
+
+    public TrainingLoop(Model model, QuantNet net) {
+        this.model = model;
+        this.net = net;
+    }
+
+    /** Creates the DJL model for {@code net} and initialises its parameters with a fixed seed. */
+    public static TrainingLoop create(QuantNet net, long seed) {
+        ai.djl.engine.Engine.getInstance().setRandomSeed((int) seed);
+        Model model = Model.newInstance(net.architecture().id(), "PyTorch");
+        model.setBlock(net);
+        net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, net.inputShape().get(0),
+                net.inputShape().get(1), net.inputShape().get(2)));
+        return new TrainingLoop(model, net);
+    }
+
+    private static DefaultTrainingConfig config(float learningRate) {
+        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build())
+                .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public QuantNet net() {
+        return net;
+    }
+
+    /** Fills a batch of pixels (0..255 as floats) and labels from {@code order[from, from + n)}. */
+    static NDList batch(NDManager mgr, LabelledImages data, int[] order, int from, int n) {
+        int size = data.pixelsPerImage();
+        float[] px = new float[n * size];
+        float[] labels = new float[n];
+        byte[] all = data.pixels();
+        for (int i = 0; i < n; i++) {
+            int img = order[from + i];
+            for (int k = 0; k < size; k++) {
+                px[i * size + k] = all[img * size + k] & 0xff;
+            }
+            labels[i] = data.label(img);
+        }
+        return new NDList(mgr.create(px, new Shape(n, 1, data.rows(), data.cols())), mgr.create(labels));
+    }
+
+    /**
+     * Trains for {@code epochs} epochs over shuffled {@code data}.
+     *
+     * @param afterEpoch called with the epoch number after each epoch (checkpoints, schedules), or null
+     */
+    public List<EpochStats> fit(String phase, LabelledImages data, int epochs, int batchSize, float learningRate, long seed,
+                                PrintStream log, IntConsumer afterEpoch) {
+        List<EpochStats> history = new ArrayList<>();
+        Random rnd = new Random(seed);
+        int[] order = new int[data.count()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        int steps = data.count() / batchSize;
+        if (steps == 0) {
+            throw new IllegalArgumentException(phase + ": " + data.count() + " images are fewer than one batch of " + batchSize);
+        }
+        try (Trainer trainer = model.newTrainer(config(learningRate))) {
+            trainer.initialize(new Shape(batchSize, net.inputShape().get(0), net.inputShape().get(1), net.inputShape().get(2)));
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                for (int i = order.length - 1; i > 0; i--) {
+                    int j = rnd.nextInt(i + 1);
+                    int t = order[i];
+                    order[i] = order[j];
+                    order[j] = t;
+                }
+                net.settings().resetOverflowCounts();
+                Progress progress = new Progress(log, phase, steps);
+                long start = System.nanoTime();
+                double lossSum = 0;
+                long correct = 0;
+                for (int step = 0; step < steps; step++) {
+                    try (NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        NDList b = batch(trainer.getManager(), data, order, step * batchSize, batchSize);
+                        try (GradientCollector gc = trainer.newGradientCollector()) {
+                            NDList pred = trainer.forward(new NDList(b.get(0)));
+                            NDArray loss = trainer.getLoss().evaluate(new NDList(b.get(1)), pred);
+                            gc.backward(loss);
+                            lossSum += loss.getFloat();
+                            correct += pred.singletonOrThrow().argMax(1).toType(DataType.FLOAT32, false)
+                                    .eq(b.get(1)).toType(DataType.INT64, false).sum().getLong();
+                        }
+                    }
+                    trainer.step();
+                    progress.update(epoch, epochs, step + 1, lossSum / (step + 1), (double) correct / ((step + 1) * batchSize));
+                }
+                EpochStats stats = new EpochStats(phase, epoch, lossSum / steps, (double) correct / (steps * batchSize),
+                        net.settings().overflowRate(), (System.nanoTime() - start) / 1e9);
+                history.add(stats);
+                if (afterEpoch != null) {
+                    afterEpoch.accept(epoch);
+                }
+            }
+        }
+        return history;
+    }
+
+    /** Runs the network (in its current mode) over {@code data} without gradients; returns the predictions. */
+    public int[] predict(LabelledImages data, int batchSize) {
+        int[] out = new int[data.count()];
+        int[] order = new int[data.count()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        NDManager mgr = model.getNDManager();
+        ai.djl.training.ParameterStore store = new ai.djl.training.ParameterStore(mgr, false);
+        for (int from = 0; from < data.count(); from += batchSize) {
+            int n = Math.min(batchSize, data.count() - from);
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDList b = batch(mgr, data, order, from, n);
+                NDArray pred = net.forward(store, new NDList(b.get(0)), false).singletonOrThrow();
+                long[] cls = pred.argMax(1).toLongArray();
+                for (int i = 0; i < n; i++) {
+                    out[from + i] = (int) cls[i];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** FP32 forward over {@code data} recording per-tensor maxima, then sets every activation scale. */
+    public void calibrate(LabelledImages data, int batchSize) {
+        boolean wasQuantized = net.settings().quantized;
+        net.settings().quantized = false;
+        net.settings().calibrating = true;
+        net.settings().observedMax.clear();
+        try {
+            predict(data, batchSize);
+        } finally {
+            net.settings().calibrating = false;
+            net.settings().quantized = wasQuantized;
+        }
+        net.settings().finishCalibration(net.outputQmax());
+    }
+
+    public static double accuracy(int[] predictions, LabelledImages data) {
+        int correct = 0;
+        for (int i = 0; i < predictions.length; i++) {
+            if (predictions[i] == data.label(i)) {
+                correct++;
+            }
+        }
+        return (double) correct / predictions.length;
+    }
+}

@@ -1,0 +1,91 @@
+package dova.compress;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dova.compress.net.Architecture;
+import dova.compress.net.Exporter;
+import dova.compress.net.QuantNet;
+import dova.compress.train.TrainingLoop;
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.sim.Overflow;
+import dova.sim.ProcessorConfig;
+import dova.sim.exec.Executor;
+import dova.sim.model.IntegerModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exported model, run on accelerator-sim, must agree with the training-side integer
+ * simulation: identical predictions at A32/M32, and at A16/M12 WRAP (where wrapping the
+ * final sum is exact).
+ */
+class ExportAgreementTest {
+    static TrainingLoop loop;
+    static LabelledImages test;
+
+    @BeforeAll
+    static void train() {
+        LabelledImages train = TestData.load(DataSet.MNIST, DataSet.Split.TRAIN, 3200);
+        test = TestData.load(DataSet.MNIST, DataSet.Split.TEST, 500);
+        QuantNet net = new QuantNet(Architecture.LENET, Architecture.LENET.ops(10, 1), 10, 1, 28, 28);
+        loop = TrainingLoop.create(net, 7);
+        loop.fit("fp32", train, 1, 32, 2e-3f, 7, System.err, null);
+        loop.calibrate(train.head(512), 64);
+    }
+
+    @AfterAll
+    static void close() {
+        loop.model().close();
+    }
+
+    private static int[] simulate(IntegerModel m, ProcessorConfig cfg) {
+        Executor e = Executor.fast(m, cfg);
+        int[] out = new int[test.count()];
+        for (int i = 0; i < test.count(); i++) {
+            out[i] = e.run(test.pixels(), i * test.pixelsPerImage());
+        }
+        return out;
+    }
+
+    private static int agreement(int acc, int mul, Overflow mode) {
+        QuantNet net = loop.net();
+        net.settings().quantized = true;
+        net.settings().accumulatorBits = acc;
+        net.settings().multiplierBits = mul;
+        net.settings().overflow = mode;
+        net.settings().downscalingAware = true;
+        net.settings().overflowAware = true;
+        int[] training = loop.predict(test, 100);
+        IntegerModel m = Exporter.export(net, "lenet", acc, mul);
+        int[] sim = simulate(m, ProcessorConfig.baseline().withAccumulator(acc, mode).withMultiplierBits(mul));
+        int same = 0;
+        for (int i = 0; i < sim.length; i++) {
+            same += sim[i] == training[i] ? 1 : 0;
+        }
+        System.err.printf("A%d/M%d %s: %d/%d identical predictions, simulator accuracy %.2f%%%n", acc, mul, mode, same,
+                sim.length, 100 * TrainingLoop.accuracy(sim, test));
+        return same;
+    }
+
+    @Test
+    void identicalPredictionsAtA32M32() {
+        assertEquals(test.count(), agreement(32, 32, Overflow.WRAP));
+    }
+
+    @Test
+    void nearlyIdenticalPredictionsAtA16M12WrapEvenWhenNaiveSumsOverflow() {
+        // this naive model overflows 16 bits massively; a few accumulators then exceed 2^24, where the
+        // float32 training simulation stops being exact, so agreement is required at 98%, not 100%
+        assertTrue(agreement(16, 12, Overflow.WRAP) >= 0.98 * test.count());
+    }
+
+    @Test
+    void fp32TrainingLearnsSomething() {
+        loop.net().settings().quantized = false;
+        double acc = TrainingLoop.accuracy(loop.predict(test, 100), test);
+        assertTrue(acc > 0.85, "one epoch on 3200 MNIST images should exceed 85%, got " + acc);
+    }
+}

@@ -1,0 +1,128 @@
+package dova.serve.cli;
+
+import dova.compress.CompressOptions;
+import dova.compress.Compression;
+import dova.compress.CompressionResult;
+import dova.compress.net.Architecture;
+import dova.ingest.idx.DataSet;
+import dova.sim.Overflow;
+import dova.sim.ProcessorConfig;
+import dova.sim.eval.Reports;
+import dova.sim.eval.Simulation;
+import dova.sim.eval.SimulationResult;
+import dova.ingest.idx.LabelledImages;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The full compression pipeline, then the result measured on accelerator-sim. */
+@Command(name = "compress", mixinStandardHelpOptions = true,
+        description = "Train (or load) an FP32 model, optionally prune to multiples of 16, fine-tune with downscaling- and"
+                + " overflow-aware quantization, export the integer model and measure it on accelerator-sim.")
+public class CompressCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "lenet", description = "lenet, resnet or mobilenet (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--out", defaultValue = "out", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--epochs", defaultValue = "2", description = "FP32 epochs (default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--qat-epochs", defaultValue = "2", description = "quantization-aware epochs (default: ${DEFAULT-VALUE})")
+    int qatEpochs;
+
+    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.002", description = "FP32 learning rate (default: ${DEFAULT-VALUE})")
+    float lr;
+
+    @Option(names = "--qat-lr", defaultValue = "0.0003", description = "QAT learning rate (default: ${DEFAULT-VALUE})")
+    float qatLr;
+
+    @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--acc-bits", defaultValue = "16", description = "accumulator bits A (default: ${DEFAULT-VALUE})")
+    int accBits;
+
+    @Option(names = "--mul-bits", defaultValue = "12", description = "multiplier bits M (default: ${DEFAULT-VALUE})")
+    int mulBits;
+
+    @Option(names = "--overflow", defaultValue = "wrap", description = "wrap or saturate (default: ${DEFAULT-VALUE})")
+    String overflow;
+
+    @Option(names = "--no-downscaling-aware", description = "train with the exact real multiplier instead of m/2^s")
+    boolean noDownscaling;
+
+    @Option(names = "--no-overflow-aware", description = "train with an exact accumulator and no narrowing schedule")
+    boolean noOverflow;
+
+    @Option(names = "--guaranteed", description = "L1-bound the integer weights so that no input can overflow A bits")
+    boolean guaranteed;
+
+    @Option(names = "--overflow-target", defaultValue = "0.0001",
+            description = "schedule target: share of outputs allowed to overflow (default: ${DEFAULT-VALUE})")
+    double overflowTarget;
+
+    @Option(names = "--narrow-factor", defaultValue = "0.8",
+            description = "schedule: weight-limit factor per epoch while overflowing (default: ${DEFAULT-VALUE})")
+    double narrowFactor;
+
+    @Option(names = "--min-weight-limit", defaultValue = "15", description = "schedule floor (default: ${DEFAULT-VALUE})")
+    int minWeightLimit;
+
+    @Option(names = "--prune-multiple", defaultValue = "16", description = "channel multiple (default: ${DEFAULT-VALUE})")
+    int pruneMultiple;
+
+    @Option(names = "--prune-ratio", defaultValue = "0", description = "share of channels to prune, 0 = none (default: ${DEFAULT-VALUE})")
+    double pruneRatio;
+
+    @Option(names = "--from", description = "start from this FP32 checkpoint instead of training")
+    Path from;
+
+    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
+    int trainLimit;
+
+    CompressOptions options() {
+        return new CompressOptions(Architecture.parse(model), DataSet.parse(data), dataDir, out, epochs, qatEpochs, batch, lr,
+                qatLr, seed, accBits, mulBits, Overflow.parse(overflow), !noDownscaling, !noOverflow, guaranteed,
+                overflowTarget, narrowFactor, minWeightLimit, pruneMultiple, pruneRatio, from, trainLimit).validate();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        CompressOptions o = options();
+        CompressionResult r = Compression.run(o, System.err);
+        LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
+        ProcessorConfig target = ProcessorConfig.baseline().withAccumulator(o.accumulatorBits(), o.overflow())
+                .withMultiplierBits(o.multiplierBits());
+        List<SimulationResult> results = new ArrayList<>();
+        results.add(Simulation.run(r.model(), ProcessorConfig.baseline(), test.pixels(), test.labels(), test.count(), 2, null));
+        results.add(Simulation.run(r.model(), target, test.pixels(), test.labels(), test.count(), 2, null));
+        System.out.printf(Locale.ROOT, "FP32 test accuracy %.2f%%; pruning: %s; parameters %d -> %d%n",
+                100 * r.fp32TestAccuracy(), r.pruning(), r.fp32Parameters(), r.prunedParameters());
+        if (r.naiveModel() != null) {
+            SimulationResult naive = Simulation.run(r.naiveModel(), target, test.pixels(), test.labels(), test.count(), 2, null);
+            System.out.printf(Locale.ROOT, "naive post-training quantization at %s: %.2f%% (%d overflow events)%n",
+                    target.label(), 100 * naive.accuracy(), naive.overflowEvents());
+        } else {
+            System.out.println("naive post-training quantization: " + r.naiveError());
+        }
+        System.out.println("weight limits after the overflow-aware schedule: " + r.weightLimits());
+        System.out.print(Reports.table(results));
+        System.out.println("model written to " + r.modelFile());
+        return 0;
+    }
+}

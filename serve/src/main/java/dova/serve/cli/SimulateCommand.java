@@ -1,0 +1,87 @@
+package dova.serve.cli;
+
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.sim.ProcessorConfig;
+import dova.sim.eval.Reports;
+import dova.sim.eval.Simulation;
+import dova.sim.eval.SimulationResult;
+import dova.sim.model.IntegerModel;
+import dova.sim.model.ModelIo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Runs an integer model on the simulated processor over a labelled set, side by side with the A32/M32 baseline. */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = "Run an integer model bit-exactly on the simulated processor: accuracy, overflow events per layer,"
+                + " cycles, energy and area, compared with the A32/M32 baseline.")
+public final class SimulateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "integer model file (.dova)")
+    Path model;
+
+    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--limit", defaultValue = "0", description = "first N test images only (default: all)")
+    int limit;
+
+    @Option(names = "--threads", defaultValue = "2", description = "simulator threads (default: ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--no-baseline", description = "do not run the A32/M32 baseline beside the chosen configuration")
+    boolean noBaseline;
+
+    @Option(names = "--json", description = "also write the results as JSON to this file")
+    Path json;
+
+    @Mixin
+    ProcessorOptions processor = new ProcessorOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        ProcessorConfig cfg = processor.config();
+        IntegerModel m = ModelIo.read(model);
+        LabelledImages test = DataSet.parse(data).load(dataDir, DataSet.Split.TEST);
+        if (limit > 0) {
+            test = test.head(limit);
+        }
+        if (test.pixelsPerImage() != m.inputSpec().size()) {
+            throw new IllegalArgumentException("model " + model + " takes " + m.inputSpec().shape() + " inputs; "
+                    + data + " images are 1x" + test.rows() + "x" + test.cols());
+        }
+        List<ProcessorConfig> configs = new ArrayList<>();
+        if (!noBaseline) {
+            configs.add(ProcessorConfig.baseline().withCostTable(cfg.costTable()).withArray(cfg.lanes(), cfg.rows()));
+        }
+        configs.add(cfg);
+        List<SimulationResult> results = new ArrayList<>();
+        for (ProcessorConfig c : configs) {
+            int n = test.count();
+            String label = c.label();
+            results.add(Simulation.run(m, c, test.pixels(), test.labels(), n, threads, done -> {
+                if (done % 500 == 0 || done == n) {
+                    System.err.printf(Locale.ROOT, "\r%s: %d/%d images", label, done, n);
+                    if (done == n) {
+                        System.err.println();
+                    }
+                }
+            }));
+        }
+        System.out.print(Reports.table(results));
+        if (json != null) {
+            Files.writeString(json, Reports.json(results));
+            System.out.println("JSON written to " + json);
+        }
+        return 0;
+    }
+}
