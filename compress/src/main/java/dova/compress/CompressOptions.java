@@ -12,14 +12,16 @@ import java.nio.file.Path;
  * @param fp32Checkpoint start from this FP32 checkpoint instead of training (null: train)
  * @param narrowFactor overflow-aware schedule: a layer whose overflow rate exceeds
  *     {@code overflowTarget} after an epoch has its weight limit multiplied by this factor
- * @param minWeightLimit the schedule never narrows a layer's weights below this integer limit
+ * @param minWeightLimit the schedule narrows a layer's weights down to this integer limit, then its input activations
+ * @param minActivationBits the schedule never narrows an activation below this many bits
+ * @param scheduleSteps the schedule looks at the overflow rate of the last this-many training steps
  * @param trainLimit use only the first N training images (0: all)
  */
 public record CompressOptions(Architecture architecture, DataSet dataSet, Path dataDir, Path outDir, int fp32Epochs,
                               int qatEpochs, int batchSize, float learningRate, float qatLearningRate, long seed,
                               int accumulatorBits, int multiplierBits, Overflow overflow, boolean downscalingAware,
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
-                              int minWeightLimit, int pruneMultiple, double pruneRatio, Path fp32Checkpoint,
+                              int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio, Path fp32Checkpoint,
                               int trainLimit) {
     public CompressOptions validate() {
         if (accumulatorBits < 8 || accumulatorBits > 32) {
@@ -39,6 +41,12 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         }
         if (minWeightLimit < 1 || minWeightLimit > 127) {
             throw new IllegalArgumentException("--min-weight-limit must be in [1, 127], got " + minWeightLimit);
+        }
+        if (minActivationBits < 2 || minActivationBits > 8) {
+            throw new IllegalArgumentException("--min-activation-bits must be in [2, 8], got " + minActivationBits);
+        }
+        if (scheduleSteps < 1) {
+            throw new IllegalArgumentException("--schedule-steps must be >= 1, got " + scheduleSteps);
         }
         if (pruneMultiple < 1) {
             throw new IllegalArgumentException("--prune-multiple must be >= 1, got " + pruneMultiple);

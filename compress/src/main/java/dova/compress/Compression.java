@@ -112,15 +112,21 @@ public final class Compression {
             st.overflowAware = o.overflowAware();
             st.guaranteed = o.guaranteed();
             QuantNet qnet = net;
+            Schedule schedule = new Schedule(qnet, o, log);
+            if (o.overflowAware()) {
+                schedule.warmStart(loop, train.head(CALIBRATION_IMAGES));
+            }
             Path qatCkpt = o.outDir().resolve(name + "-qat.ckpt");
             history.addAll(loop.fit("qat", train, o.qatEpochs(), o.batchSize(), o.qatLearningRate(), o.seed() + 2, log,
                     epoch -> {
-                        log.printf(Locale.ROOT, "  overflow rate after QAT epoch %d: %.4f%% of outputs%n", epoch,
+                        log.printf(Locale.ROOT, "  overflow rate in QAT epoch %d: %.4f%% of outputs%n", epoch,
                                 100 * qnet.settings().overflowRate());
-                        if (o.overflowAware() && epoch < o.qatEpochs()) {
-                            narrow(qnet.settings(), o, log);
-                        }
                         save(qnet, epoch, qatCkpt);
+                    },
+                    step -> {
+                        if (o.overflowAware() && step % o.scheduleSteps() == 0) {
+                            schedule.apply();
+                        }
                     }));
             IntegerModel model = Exporter.export(net, name, o.accumulatorBits(), o.multiplierBits());
             Path modelFile = o.outDir().resolve(name + ".dova");
@@ -138,16 +144,90 @@ public final class Compression {
         }
     }
 
-    /** The overflow-aware schedule: narrow the integer weight range of every layer still overflowing. */
-    static void narrow(QuantSettings st, CompressOptions o, PrintStream log) {
-        for (Map.Entry<String, Integer> e : st.weightLimits.entrySet()) {
-            double rate = st.overflowRate(e.getKey());
-            if (rate > o.overflowTarget() && e.getValue() > o.minWeightLimit()) {
-                int next = Math.max(o.minWeightLimit(), (int) Math.floor(e.getValue() * o.narrowFactor()));
-                log.printf(Locale.ROOT, "  %s: overflow rate %.4f%% > target, weight limit %d -> %d%n", e.getKey(),
-                        100 * rate, e.getValue(), next);
-                e.setValue(next);
+    /**
+     * The overflow-aware schedule. Every {@code scheduleSteps} steps it looks at each layer's
+     * overflow rate over those steps; a layer above the target first has its integer weight
+     * range narrowed by {@code narrowFactor}, and once its weights are at {@code minWeightLimit},
+     * the activation feeding it loses one bit (its scale doubles, so its real range is kept),
+     * down to {@code minActivationBits}.
+     */
+    static final class Schedule {
+        private final QuantNet net;
+        private final CompressOptions o;
+        private final PrintStream log;
+        private final Map<String, long[]> last = new LinkedHashMap<>();
+
+        Schedule(QuantNet net, CompressOptions o, PrintStream log) {
+            this.net = net;
+            this.o = o;
+            this.log = log;
+        }
+
+        /**
+         * Before any quantization-aware step: narrows on the calibration images, without training,
+         * until no layer overflows more than the target or every range is at its floor. Training
+         * through massively wrapping accumulators diverges, so QAT starts from here and the
+         * in-training schedule continues from it.
+         */
+        void warmStart(TrainingLoop loop, LabelledImages calibration) {
+            QuantSettings st = net.settings();
+            for (int round = 0; round < 64; round++) {
+                st.resetOverflowCounts();
+                last.clear();
+                loop.predict(calibration, 256);
+                log.printf(Locale.ROOT, "warm start %d: overflow rate %.4f%% of outputs on %d calibration images%n", round,
+                        100 * st.overflowRate(), calibration.count());
+                if (!apply()) {
+                    break;
+                }
             }
+            st.resetOverflowCounts();
+            last.clear();
+        }
+
+        /** One narrowing step for every layer above the target; returns whether anything changed. */
+        boolean apply() {
+            boolean changed = false;
+            QuantSettings st = net.settings();
+            for (Map.Entry<String, Integer> e : st.weightLimits.entrySet()) {
+                String layer = e.getKey();
+                long[] now = st.overflowCounts.getOrDefault(layer, new long[2]);
+                long[] before = last.getOrDefault(layer, new long[2]);
+                // counts restart at each epoch
+                long over = now[0] >= before[0] ? now[0] - before[0] : now[0];
+                long all = now[1] >= before[1] ? now[1] - before[1] : now[1];
+                last.put(layer, now.clone());
+                double rate = all == 0 ? 0 : (double) over / all;
+                if (rate <= o.overflowTarget()) {
+                    continue;
+                }
+                String producer = net.producer(layer);
+                // a layer that reads the image has no activation to narrow: its weights go further, down to 3
+                int floor = producer == null ? Math.min(3, o.minWeightLimit()) : o.minWeightLimit();
+                if (e.getValue() > floor) {
+                    int next = Math.max(floor, (int) Math.floor(e.getValue() * o.narrowFactor()));
+                    log.printf(Locale.ROOT, "  schedule: %s overflows %.3f%% of outputs; weight limit %d -> %d%n", layer,
+                            100 * rate, e.getValue(), next);
+                    e.setValue(next);
+                    changed = true;
+                    continue;
+                }
+                if (producer == null) {
+                    continue;
+                }
+                int bits = st.activationBits.getOrDefault(producer, 8);
+                if (bits > o.minActivationBits()) {
+                    boolean unsigned = net.unsignedOutput(producer);
+                    int oldMax = st.qmax(producer, unsigned);
+                    st.activationBits.put(producer, bits - 1);
+                    int newMax = st.qmax(producer, unsigned);
+                    st.activationScales.put(producer, st.activationScales.get(producer) * oldMax / newMax);
+                    changed = true;
+                    log.printf(Locale.ROOT, "  schedule: %s overflows %.3f%% of outputs; its input %s %d -> %d bits%n",
+                            layer, 100 * rate, producer, bits, bits - 1);
+                }
+            }
+            return changed;
         }
     }
 

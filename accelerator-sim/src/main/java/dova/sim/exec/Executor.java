@@ -39,6 +39,8 @@ public abstract class Executor {
     protected final long accMin;
     protected final long accMax;
     protected final boolean saturate;
+    /** Receives every conv layer's accumulators before requantization, or null (the usual case). */
+    protected AccumulatorProbe probe;
 
     protected Executor(IntegerModel model, ProcessorConfig config) {
         this.config = config;
@@ -104,6 +106,11 @@ public abstract class Executor {
             m = m.withAccumulatorBits(config.accumulatorBits());
         }
         return m.validate();
+    }
+
+    /** Observes accumulators from now on (null to stop); used by calibration, off the hot path. */
+    public final void setProbe(AccumulatorProbe probe) {
+        this.probe = probe;
     }
 
     /** The model as fitted to this processor (multipliers for its M). */

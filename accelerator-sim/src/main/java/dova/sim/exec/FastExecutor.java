@@ -120,6 +120,9 @@ final class FastExecutor extends Executor {
                     }
                 }
             }
+            if (probe != null) {
+                probe.accumulators(layerIndex, c, outChannel, acc, area);
+            }
             int base = outChannel * area;
             for (int i = 0; i < area; i++) {
                 y[base + i] = clamp(rq.apply(acc[i], outChannel), lo, hi);

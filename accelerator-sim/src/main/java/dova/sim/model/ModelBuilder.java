@@ -44,8 +44,32 @@ public final class ModelBuilder {
     }
 
     private int addTensor(String tensorName, int c, int h, int w, double scale, boolean signed) {
-        tensors.add(new TensorSpec(tensorName, c, h, w, scale, signed, activationBits));
+        return addTensor(tensorName, c, h, w, scale, signed, activationBits);
+    }
+
+    private int addTensor(String tensorName, int c, int h, int w, double scale, boolean signed, int bits) {
+        tensors.add(new TensorSpec(tensorName, c, h, w, scale, signed, bits));
         return tensors.size() - 1;
+    }
+
+    /**
+     * Narrows tensor {@code t} (just created, not yet read by any layer) to {@code bits} bits: its
+     * producer then clamps to the narrower range. Overflow-aware training uses this to shrink
+     * the integer range of activations that feed overflowing accumulators.
+     */
+    public ModelBuilder narrow(int t, int bits) {
+        TensorSpec x = tensors.get(t);
+        for (Layer l : layers) {
+            if (l.inputs().contains(t)) {
+                throw new IllegalStateException("tensor " + x.name() + " is already read by layer " + l.name());
+            }
+        }
+        if (bits > activationBits) {
+            throw new IllegalArgumentException("tensor " + x.name() + ": " + bits + " bits exceed the model's "
+                    + activationBits);
+        }
+        tensors.set(t, new TensorSpec(x.name(), x.channels(), x.height(), x.width(), x.scale(), x.signed(), bits));
+        return this;
     }
 
     /**
@@ -95,7 +119,7 @@ public final class ModelBuilder {
     public int maxPool(String layerName, int in, int kernel, int stride, int pad) {
         TensorSpec x = tensors.get(in);
         int out = addTensor(layerName, x.channels(), (x.height() + 2 * pad - kernel) / stride + 1,
-                (x.width() + 2 * pad - kernel) / stride + 1, x.scale(), x.signed());
+                (x.width() + 2 * pad - kernel) / stride + 1, x.scale(), x.signed(), x.bits());
         layers.add(new MaxPool(layerName, in, out, kernel, stride, pad));
         return out;
     }
@@ -120,7 +144,7 @@ public final class ModelBuilder {
 
     public int flatten(String layerName, int in) {
         TensorSpec x = tensors.get(in);
-        int out = addTensor(layerName, x.size(), 1, 1, x.scale(), x.signed());
+        int out = addTensor(layerName, x.size(), 1, 1, x.scale(), x.signed(), x.bits());
         layers.add(new Flatten(layerName, in, out));
         return out;
     }

@@ -31,6 +31,7 @@ public final class Exporter {
         int t = b.input("image", in[0], in[1], in[2], 1 / 255.0);
         double sx = 1 / 255.0;
         boolean xUnsigned = true;
+        int xMax = 255; // largest |integer| of the current tensor
         Map<String, Integer> saved = new HashMap<>();
         for (Op op : net.ops()) {
             if (op instanceof Op.Conv || op instanceof Op.Dense) {
@@ -42,7 +43,7 @@ public final class Exporter {
                 int limit = st.weightLimits.get(layer);
                 float[] sw = QuantNet.weightScales(w, oc, limit);
                 if (st.guaranteed) {
-                    sw = QuantNet.guaranteedScales(w, bias, sw, sx, xUnsigned ? 255 : 128, accumulatorBits);
+                    sw = QuantNet.guaranteedScales(w, bias, sw, sx, xMax, accumulatorBits);
                 }
                 int per = w.length / oc;
                 byte[] wq = new byte[w.length];
@@ -68,14 +69,20 @@ public final class Exporter {
                 } else {
                     t = b.dense(layer, t, oc, wq, bq, swd, sy, act);
                 }
+                int bits = st.activationBits.getOrDefault(layer, 8);
+                if (bits != 8) {
+                    b.narrow(t, bits);
+                }
                 sx = sy;
                 xUnsigned = relu;
+                xMax = relu ? (1 << bits) - 1 : 1 << (bits - 1);
             } else if (op instanceof Op.MaxPool p) {
                 t = b.maxPool(p.name(), t, p.kernel(), p.stride(), 0);
             } else if (op instanceof Op.GlobalAvgPool g) {
                 double sy = st.activationScales.get(g.name());
                 t = b.globalAvgPool(g.name(), t, sy);
                 sx = sy;
+                xMax = xUnsigned ? 255 : 128;
             } else if (op instanceof Op.Flatten f) {
                 t = b.flatten(f.name(), t);
             } else if (op instanceof Op.Save s) {
@@ -85,6 +92,7 @@ public final class Exporter {
                 t = b.add(r.name(), t, saved.get(r.tag()), sy, r.relu() ? Activation.RELU : Activation.NONE);
                 sx = sy;
                 xUnsigned = r.relu();
+                xMax = xUnsigned ? 255 : 128;
             }
         }
         return b.build(t);

@@ -52,6 +52,8 @@ public final class QuantNet extends AbstractBlock {
     private final Map<String, int[]> inShapes = new HashMap<>();
     private final Map<String, Boolean> unsignedOut = new LinkedHashMap<>();
     private final QuantSettings settings = new QuantSettings();
+    /** For each conv / dense op, the conv / dense op whose output it reads (through pools and flatten), if any. */
+    private final Map<String, String> producers = new HashMap<>();
 
     public QuantNet(Architecture architecture, List<Op> ops, int classes, int channels, int height, int width) {
         super(VERSION);
@@ -64,7 +66,17 @@ public final class QuantNet extends AbstractBlock {
         int w = width;
         boolean unsigned = true; // pixels
         Map<String, int[]> saved = new HashMap<>();
+        String producer = null; // the weighted op whose output is the current tensor
         for (Op op : ops) {
+            if (op instanceof Op.Conv || op instanceof Op.Dense) {
+                String n = op instanceof Op.Conv cv ? cv.name() : ((Op.Dense) op).name();
+                if (producer != null) {
+                    producers.put(n, producer);
+                }
+                producer = n;
+            } else if (op instanceof Op.Residual || op instanceof Op.GlobalAvgPool || op instanceof Op.Save) {
+                producer = null; // residual and pooled tensors are shared or fixed: never narrowed
+            }
             if (op instanceof Op.Conv conv) {
                 if (c % conv.groups() != 0 || conv.outChannels() % conv.groups() != 0) {
                     throw new IllegalArgumentException(conv.name() + ": groups " + conv.groups() + " must divide "
@@ -141,6 +153,11 @@ public final class QuantNet extends AbstractBlock {
 
     public QuantSettings settings() {
         return settings;
+    }
+
+    /** The conv / dense op whose output {@code op} reads directly (through pools), or null. */
+    public String producer(String op) {
+        return producers.get(op);
     }
 
     public Parameter weight(String op) {
@@ -289,6 +306,7 @@ public final class QuantNet extends AbstractBlock {
         NDArray x = pixels;                     // integers 0..255, scale 1/255
         double sx = 1 / 255.0;
         boolean xUnsigned = true;
+        int xMax = 255; // largest |integer| of the current tensor
         Map<String, NDArray> saved = new HashMap<>();
         Map<String, Double> savedScale = new HashMap<>();
         double accMax = FixedPoint.maxSigned(settings.accumulatorBits);
@@ -303,7 +321,7 @@ public final class QuantNet extends AbstractBlock {
                 int limit = settings.weightLimits.get(name);
                 float[] sw = weightScales(wv.toFloatArray(), oc, limit);
                 if (settings.guaranteed) {
-                    sw = guaranteedScales(wv.toFloatArray(), bv.toFloatArray(), sw, sx, xUnsigned ? 255 : 128,
+                    sw = guaranteedScales(wv.toFloatArray(), bv.toFloatArray(), sw, sx, xMax,
                             settings.accumulatorBits);
                 }
                 Shape wShape = wv.getShape();
@@ -342,9 +360,11 @@ public final class QuantNet extends AbstractBlock {
                 }
                 Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
                 NDArray y = roundHalfUpSte(acc.mul(mgr.create(reff).reshape(rShape)));
-                x = y.clip(relu ? 0 : -128, relu ? 255 : 127);
+                int qmax = settings.qmax(name, relu);
+                x = y.clip(relu ? 0 : -qmax - 1, qmax);
                 sx = sy;
                 xUnsigned = relu;
+                xMax = relu ? qmax : qmax + 1;
             } else if (op instanceof Op.MaxPool p) {
                 x = Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
                         new Shape(0, 0), false);
@@ -360,6 +380,7 @@ public final class QuantNet extends AbstractBlock {
                 float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
                 x = roundHalfUpSte(sum.mul(reff)).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
                 sx = sy;
+                xMax = xUnsigned ? 255 : 128;
             } else if (op instanceof Op.Flatten) {
                 x = x.reshape(x.getShape().get(0), -1);
             } else if (op instanceof Op.Save s) {
@@ -383,6 +404,7 @@ public final class QuantNet extends AbstractBlock {
                 x = y.clip(res.relu() ? 0 : -128, res.relu() ? 255 : 127);
                 sx = sy;
                 xUnsigned = res.relu();
+                xMax = xUnsigned ? 255 : 128;
             }
         }
         // logits in real units for the loss

@@ -27,6 +27,8 @@ public final class QuantSettings {
     public final Map<String, Double> activationScales = new LinkedHashMap<>();
     /** Largest integer magnitude of each layer's weights (127 for 8 bits); overflow-aware training lowers it. */
     public final Map<String, Integer> weightLimits = new LinkedHashMap<>();
+    /** Integer width of each conv / dense output (8 unless overflow-aware training narrowed it), by op name. */
+    public final Map<String, Integer> activationBits = new LinkedHashMap<>();
     /** Calibration: sum of per-batch maxima and the batch count, by op name. */
     public final Map<String, double[]> observedMax = new LinkedHashMap<>();
     /** Outputs whose exact accumulator sum left the A-bit range, and outputs computed, by layer. */
@@ -45,6 +47,12 @@ public final class QuantSettings {
             all += c[1];
         }
         return all == 0 ? 0 : (double) over / all;
+    }
+
+    /** Largest integer of an op output at its current width. */
+    public int qmax(String op, boolean unsigned) {
+        int bits = activationBits.getOrDefault(op, 8);
+        return unsigned ? (1 << bits) - 1 : (1 << (bits - 1)) - 1;
     }
 
     public double overflowRate(String layer) {

@@ -84,6 +84,15 @@ public final class TrainingLoop {
      */
     public List<EpochStats> fit(String phase, LabelledImages data, int epochs, int batchSize, float learningRate, long seed,
                                 PrintStream log, IntConsumer afterEpoch) {
+        return fit(phase, data, epochs, batchSize, learningRate, seed, log, afterEpoch, null);
+    }
+
+    /**
+     * As above, with {@code afterStep} called with the global step number after every
+     * optimizer step (schedules that act within an epoch), or null.
+     */
+    public List<EpochStats> fit(String phase, LabelledImages data, int epochs, int batchSize, float learningRate, long seed,
+                                PrintStream log, IntConsumer afterEpoch, IntConsumer afterStep) {
         List<EpochStats> history = new ArrayList<>();
         Random rnd = new Random(seed);
         int[] order = new int[data.count()];
@@ -122,6 +131,9 @@ public final class TrainingLoop {
                         }
                     }
                     trainer.step();
+                    if (afterStep != null) {
+                        afterStep.accept((epoch - 1) * steps + step + 1);
+                    }
                     progress.update(epoch, epochs, step + 1, lossSum / (step + 1), (double) correct / ((step + 1) * batchSize));
                 }
                 EpochStats stats = new EpochStats(phase, epoch, lossSum / steps, (double) correct / (steps * batchSize),

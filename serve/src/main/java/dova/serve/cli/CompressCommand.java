@@ -77,11 +77,18 @@ public class CompressCommand implements Callable<Integer> {
     double overflowTarget;
 
     @Option(names = "--narrow-factor", defaultValue = "0.8",
-            description = "schedule: weight-limit factor per epoch while overflowing (default: ${DEFAULT-VALUE})")
+            description = "schedule: weight-limit factor per check while overflowing (default: ${DEFAULT-VALUE})")
     double narrowFactor;
 
-    @Option(names = "--min-weight-limit", defaultValue = "15", description = "schedule floor (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-weight-limit", defaultValue = "31", description = "schedule floor (default: ${DEFAULT-VALUE})")
     int minWeightLimit;
+
+    @Option(names = "--min-activation-bits", defaultValue = "4", description = "schedule floor (default: ${DEFAULT-VALUE})")
+    int minActivationBits;
+
+    @Option(names = "--schedule-steps", defaultValue = "100",
+            description = "schedule: steps between overflow checks (default: ${DEFAULT-VALUE})")
+    int scheduleSteps;
 
     @Option(names = "--prune-multiple", defaultValue = "16", description = "channel multiple (default: ${DEFAULT-VALUE})")
     int pruneMultiple;
@@ -98,7 +105,7 @@ public class CompressCommand implements Callable<Integer> {
     CompressOptions options() {
         return new CompressOptions(Architecture.parse(model), DataSet.parse(data), dataDir, out, epochs, qatEpochs, batch, lr,
                 qatLr, seed, accBits, mulBits, Overflow.parse(overflow), !noDownscaling, !noOverflow, guaranteed,
-                overflowTarget, narrowFactor, minWeightLimit, pruneMultiple, pruneRatio, from, trainLimit).validate();
+                overflowTarget, narrowFactor, minWeightLimit, minActivationBits, scheduleSteps, pruneMultiple, pruneRatio, from, trainLimit).validate();
     }
 
     @Override
