@@ -1,0 +1,119 @@
+package dova.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.ActorSystem;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import dova.calibrate.drift.DriftDetector;
+import dova.calibrate.drift.DriftEvent;
+import dova.calibrate.observe.RangeProfile;
+import dova.calibrate.plan.LayerHeadroom;
+import dova.calibrate.plan.RescalingPlan;
+import dova.calibrate.plan.RescalingPlanner;
+import dova.sim.Overflow;
+import dova.sim.ProcessorConfig;
+import dova.sim.exec.Executor;
+import dova.sim.model.IntegerModel;
+import dova.sim.model.RandomModels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class PlannerAndDriftTest {
+    private static byte[] images(IntegerModel m, int n, long seed) {
+        Random r = new Random(seed);
+        int size = m.inputSpec().size();
+        byte[] px = new byte[n * size];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(RandomModels.image(r, m), 0, px, i * size, size);
+        }
+        return px;
+    }
+
+    private static long overflowEvents(IntegerModel m, ProcessorConfig cfg, byte[] px, int n) {
+        Executor e = Executor.fast(m, cfg);
+        for (int i = 0; i < n; i++) {
+            e.run(px, i * m.inputSpec().size());
+        }
+        return e.totalOverflowEvents();
+    }
+
+    @Test
+    void aPlannedModelHasNoOverflowOnItsOwnCalibrationData() {
+        int checked = 0;
+        for (long seed = 0; seed < 6; seed++) {
+            IntegerModel model = RandomModels.model(seed, 8, 8, 16, 32);
+            ProcessorConfig target = ProcessorConfig.baseline().withAccumulator(16, seed % 2 == 0 ? Overflow.WRAP
+                    : Overflow.SATURATE).withMultiplierBits(12);
+            int n = 32;
+            byte[] px = images(model, n, seed);
+            long before = overflowEvents(model, target, px, n);
+            RangeProfile.Collector c = new RangeProfile.Collector(model);
+            for (int i = 0; i < n; i++) {
+                c.add(px, i * model.inputSpec().size());
+            }
+            RescalingPlan plan = RescalingPlanner.plan(model, c.profile(), target, 0.9999, px, n, 30);
+            assertEquals(0, plan.overflowEvents(), "seed " + seed + ":\n" + plan.table());
+            assertEquals(0, overflowEvents(plan.model(), target, px, n), "re-run on the simulator");
+            for (LayerHeadroom h : plan.layers()) {
+                assertTrue(h.headroomBits() >= 0, h.toString());
+            }
+            if (before > 0) {
+                checked++;
+            }
+        }
+        assertTrue(checked >= 3, "the random models must overflow before planning for the test to mean anything");
+    }
+
+    @Test
+    void driftDetectorFiresOnBrightnessShiftOnly() {
+        long[] ref = new long[256];
+        long[] same = new long[256];
+        long[] bright = new long[256];
+        Random r = new Random(5);
+        for (int i = 0; i < 100_000; i++) {
+            int v = Math.min(255, Math.max(0, (int) (100 + 30 * r.nextGaussian())));
+            ref[v]++;
+            same[Math.min(255, Math.max(0, (int) (100 + 30 * r.nextGaussian())))]++;
+            bright[Math.min(255, v + 60)]++;
+        }
+        DriftDetector d = new DriftDetector(ref, 0.2);
+        assertFalse(d.check(same, 1000).isPresent(), "PSI of the same distribution: " + d.psi(same));
+        DriftEvent e = d.check(bright, 1000).orElseThrow();
+        assertTrue(e.psi() > 0.2 && e.meanShift() > 50, e.describe());
+    }
+
+    @Test
+    void windowsAndDriftRunAsStreamStages() throws Exception {
+        IntegerModel model = RandomModels.model(9, 8, 8, 32, 32);
+        int size = model.inputSpec().size();
+        List<byte[]> frames = new ArrayList<>();
+        Random r = new Random(9);
+        for (int i = 0; i < 200; i++) {
+            byte[] px = RandomModels.image(r, model);
+            if (i >= 100) {
+                for (int k = 0; k < size; k++) {
+                    px[k] = (byte) Math.min(255, (px[k] & 0xff) / 4 + 180); // brighter, lower contrast
+                }
+            }
+            frames.add(px);
+        }
+        ActorSystem system = ActorSystem.create("calibrate-test");
+        try {
+            RangeProfile reference = Source.from(frames.subList(0, 50)).runWith(CalibrationStages.profile(model), system)
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertEquals(50, reference.images());
+            List<DriftEvent> events = Source.from(frames).via(CalibrationStages.windows(model, 50))
+                    .via(CalibrationStages.drift(new DriftDetector(reference.pixelHistogram(), 0.2)))
+                    .runWith(Sink.seq(), system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertEquals(2, events.size(), "the two drifted windows, and only them");
+        } finally {
+            system.terminate();
+        }
+    }
+}
