@@ -70,30 +70,35 @@ public final class KafkaFrames {
 
     /** The dead-letter record of a rejected frame: same key and bytes, reason in the headers. */
     public static ProducerRecord<String, byte[]> deadLetter(String topic, Decoded d) {
+        return deadLetter(topic, d.record(), d.rejection().reason().name(), d.rejection().getMessage());
+    }
+
+    /** A dead-letter record for {@code r} with any reason (e.g. a frame the model cannot take). */
+    public static ProducerRecord<String, byte[]> deadLetter(String topic, ConsumerRecord<String, byte[]> r, String reason,
+                                                            String detail) {
         RecordHeaders h = new RecordHeaders();
-        ConsumerRecord<String, byte[]> r = d.record();
-        h.add(REASON_HEADER, d.rejection().reason().name().getBytes(StandardCharsets.UTF_8));
-        h.add(DETAIL_HEADER, d.rejection().getMessage().getBytes(StandardCharsets.UTF_8));
+        h.add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+        h.add(DETAIL_HEADER, detail.getBytes(StandardCharsets.UTF_8));
         h.add(SOURCE_HEADER, (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
         return new ProducerRecord<>(topic, null, r.key(), r.value(), h);
     }
 
     /**
      * The whole at-least-once graph. {@code process} turns a valid frame into its output record
-     * (asynchronously; at most {@code parallelism} frames in flight, results kept in order).
+     * (asynchronously, from the decoded record; at most {@code parallelism} frames in flight, results kept in order).
      * Run it and stop it with {@code control.drainAndShutdown(executor)}.
      */
     public static RunnableGraph<Consumer.DrainingControl<Done>> atLeastOnce(
             ConsumerSettings<String, byte[]> consumer, String framesTopic, FrameCodec codec, String deadLetterTopic,
             Flow<Tagged<Decoded>, Tagged<Decoded>, NotUsed> tap, int parallelism,
-            Function<Frame, CompletionStage<ProducerRecord<String, byte[]>>> process,
+            Function<Decoded, CompletionStage<ProducerRecord<String, byte[]>>> process,
             ProducerSettings<String, byte[]> producer, CommitterSettings committer) {
         return Consumer.committableSource(consumer, Subscriptions.topics(framesTopic))
                 .via(decode(codec))
                 .via(tap)
                 .mapAsync(parallelism, t -> {
                     CompletionStage<ProducerRecord<String, byte[]>> out = t.value().ok()
-                            ? process.apply(t.value().frame())
+                            ? process.apply(t.value())
                             : CompletableFuture.completedFuture(deadLetter(deadLetterTopic, t.value()));
                     return out.thenApply(rec -> ProducerMessage.<String, byte[], ConsumerMessage.Committable>single(rec,
                             t.offset()));

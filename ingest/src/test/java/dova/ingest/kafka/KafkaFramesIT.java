@@ -100,7 +100,7 @@ class KafkaFramesIT {
                 .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         ProducerSettings<String, byte[]> ps = ProducerSettings.create(system, new StringSerializer(),
                 new ByteArraySerializer()).withBootstrapServers(kafka.bootstrapServers());
-        return KafkaFrames.atLeastOnce(cs, frames, CODEC, dlq, KafkaFrames.noTap(), 4, f -> echo(results, f), ps,
+        return KafkaFrames.atLeastOnce(cs, frames, CODEC, dlq, KafkaFrames.noTap(), 4, d -> echo(results, d.frame()), ps,
                 CommitterSettings.create(system)).run(system);
     }
 

@@ -1,0 +1,171 @@
+package dova.serve.demo;
+
+import dova.ingest.frame.PixelFormat;
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.ingest.kafka.EmbeddedKafka;
+import dova.ingest.replay.CameraReplayer;
+import dova.ingest.replay.Drift;
+import dova.serve.Application;
+import dova.serve.config.ServeSettings;
+import dova.serve.recal.Recalibrator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * The demo: an embedded broker (unless a cluster is configured), the camera replayer on the
+ * test set, the service; a live status line; a drift injected part-way; a summary at the end.
+ */
+public final class Demo {
+    private final ServeSettings settings;
+    private final PrintStream out;
+
+    public Demo(ServeSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /** Runs to the configured duration (or until interrupted); returns the process exit code. */
+    public int run() throws Exception {
+        ServeSettings.Demo d = settings.demo();
+        DataSet set = DataSet.parse(d.data());
+        LabelledImages test;
+        try {
+            test = set.load(d.dataDir(), DataSet.Split.TEST);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("dova.demo.data-dir: " + e.getMessage());
+        }
+        Drift drift = Drift.parse(d.drift());
+        Path work = Path.of("out", "demo");
+        deleteTree(work.resolve("registry"));
+        EmbeddedKafka kafka = null;
+        String bootstrap = settings.kafka().bootstrapServers();
+        long t0 = System.nanoTime();
+        if (settings.kafka().embedded()) {
+            out.println("starting the embedded Kafka broker (single-node KRaft, loopback) ...");
+            kafka = EmbeddedKafka.start(work.resolve("kafka-" + ProcessHandle.current().pid()), true);
+            bootstrap = kafka.bootstrapServers();
+            out.printf(Locale.ROOT, "broker up at %s in %.1f s%n", bootstrap, (System.nanoTime() - t0) / 1e9);
+        }
+        AccuracyTracker accuracy = new AccuracyTracker();
+        AtomicInteger initialVersion = new AtomicInteger(-1);
+        CameraReplayer[] replayer = new CameraReplayer[1];
+        Application app = null;
+        Thread replay = null;
+        try {
+            app = Application.start(settings, work.resolve("registry"), bootstrap, (frame, inf, e2e) -> {
+                if (frame.labelled()) {
+                    boolean drifting = replayer[0] != null && replayer[0].drifting();
+                    AccuracyTracker.Phase phase = !drifting ? AccuracyTracker.Phase.BEFORE_DRIFT
+                            : inf.modelVersion() == initialVersion.get() ? AccuracyTracker.Phase.DRIFTED_ORIGINAL_MODEL
+                            : AccuracyTracker.Phase.DRIFTED_RECALIBRATED_MODEL;
+                    accuracy.add(phase, inf.predicted() == frame.label());
+                }
+            }, o -> out.printf(Locale.ROOT, "%nrecalibration %s: v%d -> v%d, holdout accuracy %.2f%% -> %.2f%% on %d frames;"
+                    + " %s%n", o.result(), o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(),
+                    100 * o.candidateAccuracy(), o.holdout(), o.detail()));
+            initialVersion.set(app.pool().current().version());
+            out.printf(Locale.ROOT, "serving model v%d (%s) on %d simulated processors %s; metrics at http://%s:%d/metrics%n",
+                    app.pool().current().version(), app.pool().current().model().name(), app.pool().configs().size(),
+                    app.pool().configs().stream().map(c -> c.label()).toList(), settings.http().host(),
+                    app.endpoints().port());
+            replayer[0] = new CameraReplayer(new CameraReplayer.Settings(bootstrap, settings.kafka().framesTopic(),
+                    d.cameras(), d.framesPerSecond(), true, 0, drift, d.driftAfter(), d.driftStrength(), PixelFormat.RAW8,
+                    7), test);
+            replay = new Thread(replayer[0], "camera-replayer");
+            replay.setDaemon(true);
+            replay.start();
+            out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.1f) after %d s%n",
+                    set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
+                    d.driftAfter().toSeconds());
+            statusLoop(app, replayer[0], accuracy, d.duration().toMillis());
+            replayer[0].stop();
+            replay.join(5000);
+            long sent = replayer[0].sent();
+            // wait until every sent frame has a result (bounded)
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (app.metrics().framesIn() < sent && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+            }
+            app.stream().drainAndStop();
+            summary(app, sent, accuracy);
+            return 0;
+        } finally {
+            if (replayer[0] != null) {
+                replayer[0].stop();
+            }
+            if (app != null) {
+                app.close();
+            }
+            if (kafka != null) {
+                kafka.close();
+            }
+        }
+    }
+
+    private void statusLoop(Application app, CameraReplayer replayer, AccuracyTracker accuracy, long durationMillis)
+            throws InterruptedException {
+        long start = System.currentTimeMillis();
+        long lastResults = 0;
+        long lastTime = start;
+        boolean tty = System.console() != null;
+        int tick = 0;
+        while (System.currentTimeMillis() - start < durationMillis) {
+            Thread.sleep(1000);
+            long now = System.currentTimeMillis();
+            long results = app.metrics().resultsOut();
+            double fps = (results - lastResults) * 1000.0 / Math.max(1, now - lastTime);
+            lastResults = results;
+            lastTime = now;
+            long overflow = (long) app.metrics().registry().find("dova_overflow_events").counters().stream()
+                    .mapToDouble(c -> c.count()).sum();
+            String line = String.format(Locale.ROOT,
+                    "t=%3ds sent %7d results %7d  %6.0f frames/s  p99 %6.1f ms  accuracy %6.2f%%  overflow %9d  model v%d%s",
+                    (now - start) / 1000, replayer.sent(), results, fps, app.metrics().endToEndMillis(0.99),
+                    100 * accuracy.recentAccuracy(), overflow, app.pool().current().version(),
+                    replayer.drifting() ? "  [drift]" : "");
+            if (tty) {
+                out.print("\r" + line);
+            } else if (tick % 5 == 0) {
+                out.println(line);
+            }
+            out.flush();
+            tick++;
+        }
+        out.println();
+    }
+
+    private void summary(Application app, long sent, AccuracyTracker accuracy) {
+        var m = app.metrics();
+        long dead = (long) m.registry().find("dova_frames_failed").counters().stream().mapToDouble(c -> c.count()).sum();
+        out.println();
+        out.println("==== dova demo summary ====");
+        out.printf(Locale.ROOT, "frames sent %d, consumed %d, results %d, dead letters %d, lost %d%n", sent, m.framesIn(),
+                m.resultsOut(), dead, sent - m.resultsOut() - dead);
+        out.printf(Locale.ROOT, "end-to-end latency p50 %.1f ms, p99 %.1f ms%n", m.endToEndMillis(0.5),
+                m.endToEndMillis(0.99));
+        out.print("accuracy on the processor (labelled frames):\n" + accuracy.summary());
+        var drift = app.recalibrator().lastDrift();
+        out.println("drift: " + (drift == null ? "none detected" : drift.describe()));
+        for (Recalibrator.Outcome o : app.recalibrator().outcomes()) {
+            out.printf(Locale.ROOT, "recalibration %s: v%d -> v%d (holdout %.2f%% -> %.2f%%)%n", o.result(), o.fromVersion(),
+                    o.toVersion(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
+        }
+        out.println("serving model at the end: v" + app.pool().current().version());
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}

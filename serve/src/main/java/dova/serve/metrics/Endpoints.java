@@ -1,0 +1,66 @@
+package dova.serve.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * HTTP endpoints on the JDK server: {@code /metrics} (Prometheus text), {@code /health}
+ * (liveness: the process answers) and {@code /ready} (readiness: the stream runs with a model).
+ */
+public final class Endpoints implements AutoCloseable {
+    private final HttpServer server;
+
+    private Endpoints(HttpServer server) {
+        this.server = server;
+    }
+
+    public static Endpoints start(String host, int port, Metrics metrics, BooleanSupplier ready) {
+        HttpServer server;
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        } catch (BindException e) {
+            throw new IllegalArgumentException("dova.http.port: cannot listen on " + host + ":" + port + " ("
+                    + e.getMessage() + "; is another dova running? set DOVA_HTTP_PORT)");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("dova.http.host: cannot listen on " + host + ":" + port + ": " + e.getMessage());
+        }
+        server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+        server.createContext("/health", ex -> reply(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/ready", ex -> {
+            boolean r = ready.getAsBoolean();
+            reply(ex, r ? 200 : 503, "text/plain", r ? "ready\n" : "not ready\n");
+        });
+        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+        return new Endpoints(server);
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void reply(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

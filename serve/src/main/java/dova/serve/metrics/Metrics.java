@@ -1,0 +1,182 @@
+package dova.serve.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * Every measurement the service exports, in one place, all named {@code dova_*} (Micrometer
+ * appends {@code _total} to counters and {@code _seconds} to timers in the Prometheus output).
+ */
+public final class Metrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter framesIn;
+    private final Counter resultsOut;
+    private final Timer endToEnd;
+    private final Timer queue;
+    private final Timer compute;
+    private final Counter swaps;
+    private final Counter swapFailures;
+    private final Counter driftEvents;
+    private final Timer retraining;
+    private final AtomicLong modelVersion = new AtomicLong();
+    private final AtomicReference<Double> driftScore = new AtomicReference<>(0.0);
+    private final AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
+    private final AtomicLong consumerLag = new AtomicLong();
+    private final Map<String, Counter> overflowByLayer = new ConcurrentHashMap<>();
+    private final Map<String, Counter> failures = new ConcurrentHashMap<>();
+    private final Map<String, AtomicReference<Double>> ranges = new ConcurrentHashMap<>();
+    private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
+
+    public Metrics(Supplier<Number> pendingFrames) {
+        framesIn = Counter.builder("dova_frames_in").description("frames consumed from Kafka").register(registry);
+        resultsOut = Counter.builder("dova_results_out").description("results written to Kafka").register(registry);
+        endToEnd = timer("dova_latency_end_to_end", "capture to result");
+        queue = timer("dova_latency_queue", "waiting for a processor");
+        compute = timer("dova_latency_compute", "simulated processor time");
+        swaps = Counter.builder("dova_model_swaps").description("models swapped into the pool").register(registry);
+        swapFailures = Counter.builder("dova_model_swap_failures").description("swaps refused or failed").register(registry);
+        driftEvents = Counter.builder("dova_drift_events").description("drift events detected").register(registry);
+        retraining = timer("dova_retraining_duration", "recalibration / retraining attempts");
+        Gauge.builder("dova_pending_frames", pendingFrames).description("frames queued or running in the pool")
+                .register(registry);
+        Gauge.builder("dova_model_version", modelVersion, AtomicLong::get).description("serving model version")
+                .register(registry);
+        Gauge.builder("dova_drift_score", driftScore, AtomicReference::get).description("PSI of the last window")
+                .register(registry);
+        Gauge.builder("dova_accuracy", accuracy, AtomicReference::get)
+                .description("accuracy over the last labelled results").register(registry);
+        Gauge.builder("dova_kafka_consumer_lag", consumerLag, AtomicLong::get)
+                .description("frames not yet committed, summed over partitions").register(registry);
+        // created up front so that dashboards and alerts see them before the first event
+        failure("none");
+        attempt("accepted");
+        attempt("rejected");
+        attempt("failed");
+    }
+
+    private Timer timer(String name, String description) {
+        return Timer.builder(name).description(description).publishPercentileHistogram().publishPercentiles(0.5, 0.99)
+                .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void frameIn() {
+        framesIn.increment();
+    }
+
+    public void resultOut(long endToEndNanos, long queueNanos, long computeNanos) {
+        resultsOut.increment();
+        endToEnd.record(Duration.ofNanos(Math.max(0, endToEndNanos)));
+        queue.record(Duration.ofNanos(queueNanos));
+        compute.record(Duration.ofNanos(computeNanos));
+    }
+
+    private Counter failure(String reason) {
+        return failures.computeIfAbsent(reason, r -> Counter.builder("dova_frames_failed").tag("reason", r)
+                .description("frames sent to the dead-letter topic").register(registry));
+    }
+
+    public void failed(String reason) {
+        failure(reason).increment();
+    }
+
+    public void overflow(List<String> layers, long[] perLayer) {
+        for (int i = 0; i < perLayer.length; i++) {
+            if (perLayer[i] > 0) {
+                overflowByLayer.computeIfAbsent(layers.get(i), l -> Counter.builder("dova_overflow_events").tag("layer", l)
+                        .description("accumulator overflow events").register(registry)).increment(perLayer[i]);
+            }
+        }
+    }
+
+    public void ensureLayers(List<String> layers) {
+        for (String l : layers) {
+            overflowByLayer.computeIfAbsent(l, x -> Counter.builder("dova_overflow_events").tag("layer", x)
+                    .description("accumulator overflow events").register(registry));
+        }
+    }
+
+    public void modelVersion(int v) {
+        modelVersion.set(v);
+    }
+
+    public void swapped() {
+        swaps.increment();
+    }
+
+    public void swapFailed() {
+        swapFailures.increment();
+    }
+
+    public void drift(double psi, boolean event) {
+        driftScore.set(psi);
+        if (event) {
+            driftEvents.increment();
+        }
+    }
+
+    public void accuracy(double a) {
+        accuracy.set(a);
+    }
+
+    public void consumerLag(long lag) {
+        consumerLag.set(lag);
+    }
+
+    private Counter attempt(String outcome) {
+        return attempts.computeIfAbsent(outcome, o -> Counter.builder("dova_retraining_attempts").tag("outcome", o)
+                .description("recalibration / retraining attempts by outcome").register(registry));
+    }
+
+    public void attempt(String outcome, Duration took) {
+        attempt(outcome).increment();
+        retraining.record(took);
+    }
+
+    /** Upper calibration range (p99.99 of pre-clamp real outputs) of a layer. */
+    public void range(String layer, double value) {
+        ranges.computeIfAbsent(layer, l -> {
+            AtomicReference<Double> ref = new AtomicReference<>(0.0);
+            Gauge.builder("dova_calibration_range", ref, AtomicReference::get).tag("layer", l)
+                    .description("observed p99.99 of a layer's pre-clamp outputs").register(registry);
+            return ref;
+        }).set(value);
+    }
+
+    /** End-to-end latency percentile (0.5 or 0.99), ms, over Micrometer's decaying window. */
+    public double endToEndMillis(double p) {
+        for (var v : endToEnd.takeSnapshot().percentileValues()) {
+            if (Math.abs(v.percentile() - p) < 1e-9) {
+                return v.value(java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+        return Double.NaN;
+    }
+
+    public long resultsOut() {
+        return (long) resultsOut.count();
+    }
+
+    public long framesIn() {
+        return (long) framesIn.count();
+    }
+}

@@ -1,0 +1,110 @@
+package dova.serve.registry;
+
+import dova.sim.model.IntegerModel;
+import dova.sim.model.ModelIo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Versioned integer models in a folder: {@code v0001.dova}, {@code v0002.dova}, ... plus a
+ * one-line {@code v0001.note} each and a {@code CURRENT} file naming the serving version.
+ * Every load goes through the model format's integrity checks. Writes are atomic (temp file
+ * and rename), so a crash never leaves a half-written version or pointer.
+ */
+public final class ModelRegistry {
+    private static final Pattern FILE = Pattern.compile("v(\\d{4,})\\.dova");
+    private final Path dir;
+
+    /** One stored version. */
+    public record Version(int number, Path file, String note, boolean current) {
+    }
+
+    public ModelRegistry(Path dir) throws IOException {
+        this.dir = dir;
+        Files.createDirectories(dir);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public List<Version> list() throws IOException {
+        int current = currentVersion();
+        List<Version> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.sorted().toList()) {
+                Matcher m = FILE.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    int n = Integer.parseInt(m.group(1));
+                    Path note = dir.resolve(String.format("v%04d.note", n));
+                    out.add(new Version(n, p, Files.exists(note) ? Files.readString(note).trim() : "", n == current));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The serving version, or 0 if none. */
+    public int currentVersion() throws IOException {
+        Path c = dir.resolve("CURRENT");
+        if (!Files.exists(c)) {
+            return 0;
+        }
+        String s = Files.readString(c).trim();
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IOException(c + ": corrupt pointer '" + s + "'");
+        }
+    }
+
+    public IntegerModel load(int version) throws IOException {
+        Path f = dir.resolve(String.format("v%04d.dova", version));
+        if (!Files.exists(f)) {
+            throw new IOException("model registry " + dir + " has no version " + version);
+        }
+        return ModelIo.read(f);
+    }
+
+    /** Stores {@code model} as the next version (not yet current); returns its number. */
+    public synchronized int publish(IntegerModel model, String note) throws IOException {
+        int next = list().stream().mapToInt(Version::number).max().orElse(0) + 1;
+        ModelIo.write(model, dir.resolve(String.format("v%04d.dova", next)));
+        atomicWrite(dir.resolve(String.format("v%04d.note", next)), note);
+        return next;
+    }
+
+    /** Makes {@code version} the serving one (after checking it loads). */
+    public synchronized void makeCurrent(int version) throws IOException {
+        load(version);
+        atomicWrite(dir.resolve("CURRENT"), Integer.toString(version));
+    }
+
+    private static void atomicWrite(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".part");
+        Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Seeds an empty registry from {@code initial}; returns the current version. */
+    public int seed(Path initial) throws IOException {
+        if (currentVersion() > 0) {
+            return currentVersion();
+        }
+        if (!Files.isRegularFile(initial)) {
+            throw new IOException("dova.model.initial: no such model file " + initial
+                    + " (the shipped models live in models/; see README)");
+        }
+        int v = publish(ModelIo.read(initial), "seeded from " + initial);
+        makeCurrent(v);
+        return v;
+    }
+}

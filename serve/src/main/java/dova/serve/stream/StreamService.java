@@ -1,0 +1,203 @@
+package dova.serve.stream;
+
+import akka.Done;
+import akka.NotUsed;
+import akka.actor.ActorSystem;
+import akka.kafka.CommitterSettings;
+import akka.kafka.ConsumerSettings;
+import akka.kafka.ProducerSettings;
+import akka.kafka.javadsl.Consumer;
+import akka.stream.OverflowStrategy;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dova.ingest.frame.Frame;
+import dova.ingest.frame.FrameCodec;
+import dova.ingest.kafka.KafkaFrames;
+import dova.ingest.kafka.Tagged;
+import dova.serve.config.ServeSettings;
+import dova.serve.metrics.Metrics;
+import dova.serve.pool.Inference;
+import dova.serve.pool.ProcessorPool;
+import dova.serve.recal.Recalibrator;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The service's stream graph (DESIGN.md, "Data flow in serve"):
+ *
+ * <pre>
+ * Kafka frames -> decode + validate ----------------------------> dead letters (reason header)
+ *              -> tap: metrics, and a sampled, dropping, async branch -> recalibrator (ranges, drift)
+ *              -> processor pool (mapAsync, ordered, parallelism bounded) -> results (JSON)
+ *              -> commit the offset once the result or dead letter is written (at-least-once)
+ * </pre>
+ *
+ * The calibration branch sits behind a dropping buffer and an async boundary: a slow observer
+ * drops samples instead of slowing the frames.
+ */
+public final class StreamService implements AutoCloseable {
+    private final ServeSettings settings;
+    private final ActorSystem system;
+    private final String bootstrap;
+    private final ProcessorPool pool;
+    private final Metrics metrics;
+    private final ObjectMapper json = new ObjectMapper();
+    private final FrameCodec codec = FrameCodec.defaults();
+    private Consumer.DrainingControl<Done> control;
+    private java.util.concurrent.ScheduledExecutorService lagPoller;
+
+    public StreamService(ServeSettings settings, ActorSystem system, String bootstrap, ProcessorPool pool, Metrics metrics) {
+        this.settings = settings;
+        this.system = system;
+        this.bootstrap = bootstrap;
+        this.pool = pool;
+        this.metrics = metrics;
+    }
+
+    public boolean running() {
+        return control != null && !control.isShutdown().toCompletableFuture().isDone();
+    }
+
+    public void start(Recalibrator recalibrator, ResultListener listener) {
+        ServeSettings.Kafka k = settings.kafka();
+        ConsumerSettings<String, byte[]> consumer = ConsumerSettings.create(system, new StringDeserializer(),
+                        new ByteArrayDeserializer())
+                .withBootstrapServers(bootstrap).withGroupId(k.groupId())
+                .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
+                .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+        ProducerSettings<String, byte[]> producer = ProducerSettings.create(system, new StringSerializer(),
+                        new ByteArraySerializer())
+                .withBootstrapServers(bootstrap).withProperty(ProducerConfig.LINGER_MS_CONFIG, "2");
+        AtomicLong sampled = new AtomicLong();
+        int every = settings.calibration().sampleEvery();
+        Flow<Tagged<KafkaFrames.Decoded>, Tagged<KafkaFrames.Decoded>, NotUsed> tap =
+                Flow.<Tagged<KafkaFrames.Decoded>>create()
+                        .map(t -> {
+                            metrics.frameIn();
+                            if (!t.value().ok()) {
+                                metrics.failed(t.value().rejection().reason().name());
+                            }
+                            return t;
+                        })
+                        .alsoTo(Flow.<Tagged<KafkaFrames.Decoded>>create()
+                                .filter(t -> t.value().ok() && sampled.incrementAndGet() % every == 0)
+                                .map(t -> t.value().frame())
+                                .buffer(1024, OverflowStrategy.dropHead())
+                                .async()
+                                .to(Sink.foreach(recalibrator::observe)))
+                        .named("metrics-and-calibration-tap");
+        control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec, k.deadLetterTopic(), tap,
+                settings.pool().parallelism(), d -> process(d, listener), producer, CommitterSettings.create(system))
+                .run(system);
+        lagPoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "consumer-lag");
+            t.setDaemon(true);
+            return t;
+        });
+        lagPoller.scheduleWithFixedDelay(this::pollLag, 2, 2, TimeUnit.SECONDS);
+    }
+
+    private CompletionStage<ProducerRecord<String, byte[]>> process(KafkaFrames.Decoded d, ResultListener listener) {
+        Frame f = d.frame();
+        int expected = pool.current().model().inputSpec().size();
+        if (f.pixels().length != expected) {
+            metrics.failed("MODEL_INPUT_MISMATCH");
+            return CompletableFuture.completedFuture(KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(),
+                    "MODEL_INPUT_MISMATCH", f.width() + "x" + f.height() + "x" + f.channels() + " frame, the model takes "
+                            + pool.current().model().inputSpec().shape()));
+        }
+        return pool.submit(f.pixels()).handle((inf, err) -> {
+            if (err != null) {
+                metrics.failed("PROCESSING_FAILED");
+                return KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(), "PROCESSING_FAILED",
+                        String.valueOf(err.getMessage()));
+            }
+            long e2e = (System.currentTimeMillis() - f.captureMillis()) * 1_000_000L;
+            metrics.resultOut(e2e, inf.queueNanos(), inf.computeNanos());
+            // recalibration keeps the layer list, so the serving model's names fit any version's counts
+            metrics.overflow(pool.current().layerNames(), inf.layerOverflowEvents());
+            if (listener != null) {
+                listener.onResult(f, inf, e2e);
+            }
+            return new ProducerRecord<>(settings.kafka().resultsTopic(), f.cameraId(), result(f, inf, e2e));
+        });
+    }
+
+    private byte[] result(Frame f, Inference inf, long e2eNanos) {
+        ObjectNode o = json.createObjectNode();
+        o.put("camera", f.cameraId());
+        o.put("frameId", f.frameId());
+        o.put("class", inf.predicted());
+        ArrayNode scores = o.putArray("scores");
+        for (int v : inf.logits()) {
+            scores.add(v * inf.logitScale());
+        }
+        if (f.labelled()) {
+            o.put("label", f.label());
+        }
+        o.put("modelVersion", inf.modelVersion());
+        o.put("processor", inf.processor());
+        o.put("latencyMs", e2eNanos / 1e6);
+        o.put("overflowEvents", inf.overflowEvents());
+        return o.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void pollLag() {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", bootstrap);
+        try (Admin admin = Admin.create(c)) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(settings.kafka().groupId())
+                    .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
+            committed.keySet().forEach(tp -> specs.put(tp, OffsetSpec.latest()));
+            long lag = 0;
+            var ends = admin.listOffsets(specs).all().get(5, TimeUnit.SECONDS);
+            for (var e : committed.entrySet()) {
+                if (e.getValue() != null && ends.containsKey(e.getKey())) {
+                    lag += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
+                }
+            }
+            metrics.consumerLag(lag);
+        } catch (Exception e) {
+            // the group may not exist yet; lag stays at its last value
+        }
+    }
+
+    /** Stops consuming, lets every frame in flight finish and commit, then shuts down. */
+    public void drainAndStop() {
+        if (lagPoller != null) {
+            lagPoller.shutdownNow();
+        }
+        if (control != null) {
+            try {
+                control.drainAndShutdown(system.dispatcher()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("stream did not drain within 60 s: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        drainAndStop();
+    }
+}
