@@ -14,7 +14,7 @@ public final class TestData {
     }
 
     public static Path dir() {
-        return Path.of(System.getProperty("dova.data", "data"));
+        return Path.of(System.getProperty("test.data.dir", "data"));
     }
 
     public static LabelledImages load(DataSet set, DataSet.Split split, int n) {

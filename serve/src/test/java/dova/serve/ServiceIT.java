@@ -1,0 +1,140 @@
+package dova.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dova.ingest.frame.Frame;
+import dova.ingest.frame.FrameCodec;
+import dova.ingest.frame.PixelFormat;
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.ingest.kafka.EmbeddedKafka;
+import dova.serve.config.ServeSettings;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole service on a real embedded broker: frames in, results and dead letters out, metrics, start-up errors. */
+class ServiceIT {
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    static ServeSettings settings(String extra) {
+        return ServeSettings.from(ConfigFactory.parseString(
+                "dova.http.port = 0\n"
+                        + "dova.model.initial = \"../models/lenet-mnist-a16m12-wrap.dova\"\n"
+                        + "dova.calibration.window = 50\n" + extra)
+                .withFallback(ConfigFactory.load()).resolve());
+    }
+
+    /** Scrapes the live service's /metrics (also used by the k8s module's tests). */
+    public static String scrape(int port, String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + "\n" + r.body();
+    }
+
+    @Test
+    void framesBecomeResultsCorruptFramesBecomeDeadLettersAndMetricsAreServed(@TempDir Path dir) throws Exception {
+        ServeSettings s = settings("dova.kafka.group-id = \"it-a\"\ndova.kafka.frames-topic = \"f-a\"\n"
+                + "dova.kafka.results-topic = \"r-a\"\ndova.kafka.dead-letter-topic = \"d-a\"");
+        LabelledImages test = DataSet.MNIST.load(Path.of("..", "data"), DataSet.Split.TEST).head(300);
+        AtomicInteger correct = new AtomicInteger();
+        AtomicInteger results = new AtomicInteger();
+        try (Application app = Application.start(s, dir.resolve("registry"), kafka.bootstrapServers(),
+                (frame, inf, e2e) -> {
+                    results.incrementAndGet();
+                    if (inf.predicted() == frame.label()) {
+                        correct.incrementAndGet();
+                    }
+                }, null)) {
+            assertTrue(scrape(app.endpoints().port(), "/health").startsWith("200"));
+            FrameCodec codec = FrameCodec.defaults();
+            Map<String, Object> c = new HashMap<>();
+            c.put("bootstrap.servers", kafka.bootstrapServers());
+            try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
+                for (int i = 0; i < test.count(); i++) {
+                    byte[] px = Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
+                    Frame f = new Frame("cam-" + (i % 3), i, System.currentTimeMillis(), 28, 28, 1, px, test.label(i));
+                    p.send(new ProducerRecord<>("f-a", f.cameraId(), codec.encode(f, i % 2 == 0 ? PixelFormat.RAW8
+                            : PixelFormat.PNG)));
+                    if (i % 100 == 0) {
+                        p.send(new ProducerRecord<>("f-a", "cam-bad", Arrays.copyOf(codec.encode(f, PixelFormat.RAW8), 40)));
+                        Frame wrongSize = new Frame("cam-9", i, 0, 32, 32, 1, new byte[1024], -1);
+                        p.send(new ProducerRecord<>("f-a", "cam-9", codec.encode(wrongSize, PixelFormat.RAW8)));
+                    }
+                }
+            }
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (results.get() < test.count() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(test.count(), results.get(), "one result per good frame");
+            assertTrue(correct.get() >= 0.97 * test.count(), "accuracy on the processor: " + correct.get());
+            String metrics = scrape(app.endpoints().port(), "/metrics");
+            assertTrue(metrics.startsWith("200"));
+            assertTrue(metrics.contains("dova_results_out_total 300.0"), metrics);
+            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"TRUNCATED\"} 3.0"), metrics);
+            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"MODEL_INPUT_MISMATCH\"} 3.0"), metrics);
+            assertTrue(metrics.contains("dova_latency_end_to_end_seconds_bucket"), metrics);
+            assertTrue(scrape(app.endpoints().port(), "/ready").startsWith("200"));
+        }
+    }
+
+    @Test
+    void portInUseStopsStartUpNamingTheSetting(@TempDir Path dir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            ServeSettings s = settings("dova.http.port = " + taken.getLocalPort());
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> Application.start(s, dir.resolve("r"), kafka.bootstrapServers(), null, null)).getMessage();
+            assertTrue(m.contains("dova.http.port"), m);
+        }
+    }
+
+    @Test
+    void unreachableBrokerStopsStartUpNamingTheSetting(@TempDir Path dir) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        ServeSettings s = settings("");
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> Application.start(s, dir.resolve("r"), "127.0.0.1:" + port, null, null)).getMessage();
+        assertTrue(m.contains("dova.kafka.bootstrap-servers"), m);
+    }
+
+    @Test
+    void missingModelStopsStartUpNamingTheSetting(@TempDir Path dir) {
+        ServeSettings s = settings("dova.model.initial = \"nowhere.dova\"");
+        String m = assertThrows(java.io.IOException.class,
+                () -> Application.start(s, dir.resolve("r"), kafka.bootstrapServers(), null, null)).getMessage();
+        assertTrue(m.contains("dova.model.initial"), m);
+    }
+}
