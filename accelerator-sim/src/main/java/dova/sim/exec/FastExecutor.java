@@ -8,12 +8,13 @@ import dova.sim.model.TensorSpec;
 import java.util.Arrays;
 
 /**
- * The fast executor. Convolutions run output channel by output channel over whole feature
- * maps: for each kernel tap and lane block, one weight multiplies a contiguous run of an
- * input row into a per-pixel partial-sum array (a loop the JIT vectorises), then every
- * pixel's accumulator takes the block's sum as one group update. The visiting order of
- * groups per output value is exactly the canonical one, so SATURATE results and overflow
- * counts equal the reference's.
+ * The fast executor. Convolutions are im2col + dot products: each output pixel's receptive
+ * field is gathered once per layer (and group) in the canonical (ky, kx, channel) order, with
+ * the weights stored in the same order, so that every lane block is a contiguous dot product
+ * (a loop the JIT unrolls and vectorises) and the group updates of one output value follow
+ * exactly the canonical order: SATURATE results and overflow counts equal the reference's.
+ * For A <= 24 the update is a branch-free int wrap or clamp (the exact sum of an accumulator
+ * below 2^23 and a block below 2^23 fits an int).
  *
  * <p>Where a channel provably cannot overflow ({@code |bias| + sum|w| * max|x| <= 2^(A-1) - 1},
  * which holds for every channel at A = 32 with 8-bit operands and fewer than 2^31/32385 ~ 66k
@@ -23,34 +24,57 @@ import java.util.Arrays;
 final class FastExecutor extends Executor {
     /** Per conv layer and output channel: true when no group update can leave the A-bit range. */
     private final boolean[][] overflowFree;
-    /** Per-pixel accumulators and block partial sums, sized for the largest output map. */
+    /** Per-pixel accumulators, sized for the largest output map. */
     private final int[] acc;
-    private final int[] partial;
+    /** im2col buffer: every output pixel's receptive field, (ky, kx, channel) order; sized for the largest layer. */
+    private final int[] col;
+    /** Per conv layer: weights as ints in [outChannel][ky][kx][inChannel] order, matching {@link #col}. */
+    private final int[][] weightsTapMajor;
 
     FastExecutor(IntegerModel model, ProcessorConfig config) {
         super(model, config);
         int maxArea = 1;
+        long maxCol = 1;
         overflowFree = new boolean[this.model.layers().size()][];
+        weightsTapMajor = new int[this.model.layers().size()][];
         for (int i = 0; i < overflowFree.length; i++) {
             Layer l = this.model.layers().get(i);
             if (l instanceof Conv2d c) {
                 TensorSpec in = this.model.tensor(c.input());
                 TensorSpec out = this.model.tensor(c.output());
                 maxArea = Math.max(maxArea, out.height() * out.width());
+                int inPerGroup = c.inChannelsPerGroup();
+                int k = c.kernelH() * c.kernelW() * inPerGroup;
+                maxCol = Math.max(maxCol, (long) out.height() * out.width() * k);
+                int[] wt = new int[c.weights().length];
+                for (int oc = 0; oc < c.outChannels(); oc++) {
+                    for (int icg = 0; icg < inPerGroup; icg++) {
+                        for (int ky = 0; ky < c.kernelH(); ky++) {
+                            for (int kx = 0; kx < c.kernelW(); kx++) {
+                                wt[oc * k + (ky * c.kernelW() + kx) * inPerGroup + icg] = c.weights()[c.weightIndex(oc, icg, ky, kx)];
+                            }
+                        }
+                    }
+                }
+                weightsTapMajor[i] = wt;
                 long maxAbsX = Math.max(Math.abs((long) in.qmin()), Math.abs((long) in.qmax()));
                 int perChannel = c.weights().length / c.outChannels();
                 overflowFree[i] = new boolean[c.outChannels()];
                 for (int oc = 0; oc < c.outChannels(); oc++) {
                     long bound = Math.abs((long) c.bias()[oc]);
-                    for (int k = oc * perChannel; k < (oc + 1) * perChannel; k++) {
-                        bound += Math.abs(c.weights()[k]) * maxAbsX;
+                    for (int j = oc * perChannel; j < (oc + 1) * perChannel; j++) {
+                        bound += Math.abs(c.weights()[j]) * maxAbsX;
                     }
                     overflowFree[i][oc] = bound <= accMax;
                 }
             }
         }
+        if (maxCol > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("model " + model.name() + ": a layer's receptive fields need " + maxCol
+                    + " ints, more than one Java array holds");
+        }
         acc = new int[maxArea];
-        partial = new int[maxArea];
+        col = new int[(int) maxCol];
     }
 
     @Override
@@ -59,73 +83,96 @@ final class FastExecutor extends Executor {
         TensorSpec out = model.tensor(c.output());
         int[] x = buffers[c.input()];
         int[] y = buffers[c.output()];
-        byte[] w = c.weights();
+        int[] w = weightsTapMajor[layerIndex];
         Requantizer rq = requantizers[layerIndex];
         int inH = in.height();
         int inW = in.width();
         int outH = out.height();
         int outW = out.width();
         int area = outH * outW;
-        int strideH = c.strideH();
-        int strideW = c.strideW();
-        int lanes = config.lanes();
+        int kh = c.kernelH();
+        int kw = c.kernelW();
         int inPerGroup = c.inChannelsPerGroup();
         int outPerGroup = c.outChannelsPerGroup();
+        int taps = kh * kw;
+        int k = taps * inPerGroup;
+        int lanes = config.lanes();
         int lo = c.activation().qmin(out);
         int hi = c.activation().qmax(out);
-        int[] acc = this.acc;
-        int[] partial = this.partial;
-        for (int outChannel = 0; outChannel < c.outChannels(); outChannel++) {
-            int group = outChannel / outPerGroup;
-            boolean free = overflowFree[layerIndex][outChannel];
-            int[] target = free ? acc : partial;
-            Arrays.fill(acc, 0, area, c.bias()[outChannel]);
-            for (int filterY = 0; filterY < c.kernelH(); filterY++) {
-                // rows of the output whose input row lies inside the image
-                int outYLo = Math.max(0, ceilDiv(c.padH() - filterY, strideH));
-                int outYHi = Math.min(outH - 1, Math.floorDiv(inH - 1 + c.padH() - filterY, strideH));
-                for (int filterX = 0; filterX < c.kernelW(); filterX++) {
-                    int outXLo = Math.max(0, ceilDiv(c.padW() - filterX, strideW));
-                    int outXHi = Math.min(outW - 1, Math.floorDiv(inW - 1 + c.padW() - filterX, strideW));
-                    for (int block = 0; block < inPerGroup; block += lanes) {
-                        if (!free) {
-                            Arrays.fill(partial, 0, area, 0);
-                        }
-                        int blockEnd = Math.min(block + lanes, inPerGroup);
-                        for (int inChannel = block; inChannel < blockEnd; inChannel++) {
-                            int weight = w[c.weightIndex(outChannel, inChannel, filterY, filterX)];
-                            if (weight == 0 || outYLo > outYHi || outXLo > outXHi) {
-                                continue;
-                            }
-                            int channelBase = (group * inPerGroup + inChannel) * inH * inW;
-                            for (int outY = outYLo; outY <= outYHi; outY++) {
-                                int inRow = channelBase + (outY * strideH - c.padH() + filterY) * inW - c.padW() + filterX;
-                                int outRow = outY * outW;
-                                if (strideW == 1) {
-                                    for (int outX = outXLo; outX <= outXHi; outX++) {
-                                        target[outRow + outX] += weight * x[inRow + outX];
-                                    }
-                                } else {
-                                    for (int outX = outXLo; outX <= outXHi; outX++) {
-                                        target[outRow + outX] += weight * x[inRow + outX * strideW];
-                                    }
+        int[] col = this.col;
+        int[] bias = c.bias();
+        boolean narrow = accBits <= 24;
+        int shift = 32 - accBits;
+        int accLo = (int) accMin;
+        int accHi = (int) accMax;
+        for (int group = 0; group < c.groups(); group++) {
+            // im2col: for every output pixel, its receptive field in canonical order (ky, kx, channel),
+            // so that each lane block of a tap is contiguous; padding reads as 0
+            for (int outY = 0; outY < outH; outY++) {
+                for (int outX = 0; outX < outW; outX++) {
+                    int base = (outY * outW + outX) * k;
+                    for (int filterY = 0; filterY < kh; filterY++) {
+                        int inY = outY * c.strideH() - c.padH() + filterY;
+                        for (int filterX = 0; filterX < kw; filterX++) {
+                            int inX = outX * c.strideW() - c.padW() + filterX;
+                            int dst = base + (filterY * kw + filterX) * inPerGroup;
+                            if (inY < 0 || inY >= inH || inX < 0 || inX >= inW) {
+                                Arrays.fill(col, dst, dst + inPerGroup, 0);
+                            } else {
+                                int src = (group * inPerGroup * inH + inY) * inW + inX;
+                                for (int inChannel = 0; inChannel < inPerGroup; inChannel++) {
+                                    col[dst + inChannel] = x[src + inChannel * inH * inW];
                                 }
-                            }
-                        }
-                        if (!free) {
-                            for (int i = 0; i < area; i++) {
-                                acc[i] = (int) accumulate(acc[i], partial[i], layerIndex);
                             }
                         }
                     }
                 }
             }
-            if (probe != null) {
-                probe.accumulators(layerIndex, c, outChannel, acc, area);
-            }
-            int base = outChannel * area;
-            for (int i = 0; i < area; i++) {
-                y[base + i] = clamp(rq.apply(acc[i], outChannel), lo, hi);
+            for (int outChannel = group * outPerGroup; outChannel < (group + 1) * outPerGroup; outChannel++) {
+                int wBase = outChannel * k;
+                int yBase = outChannel * area;
+                if (overflowFree[layerIndex][outChannel]) {
+                    for (int p = 0; p < area; p++) {
+                        int base = p * k;
+                        int sum = bias[outChannel];
+                        for (int i = 0; i < k; i++) {
+                            sum += col[base + i] * w[wBase + i];
+                        }
+                        acc[p] = sum;
+                    }
+                } else {
+                    int events = 0;
+                    for (int p = 0; p < area; p++) {
+                        int base = p * k;
+                        long a = bias[outChannel];
+                        for (int tap = 0; tap < taps; tap++) {
+                            int tapBase = tap * inPerGroup;
+                            for (int block = 0; block < inPerGroup; block += lanes) {
+                                int end = Math.min(block + lanes, inPerGroup);
+                                int sum = 0; // the exact adder tree: at most 256 products of 8-bit operands
+                                for (int i = tapBase + block; i < tapBase + end; i++) {
+                                    sum += col[base + i] * w[wBase + i];
+                                }
+                                if (narrow) {
+                                    int exact = (int) a + sum;
+                                    int next = saturate ? Math.min(Math.max(exact, accLo), accHi) : (exact << shift) >> shift;
+                                    events += exact != next ? 1 : 0;
+                                    a = next;
+                                } else {
+                                    a = accumulate(a, sum, layerIndex);
+                                }
+                            }
+                        }
+                        acc[p] = (int) a;
+                    }
+                    overflowEvents[layerIndex] += events;
+                }
+                if (probe != null) {
+                    probe.accumulators(layerIndex, c, outChannel, acc, area);
+                }
+                for (int p = 0; p < area; p++) {
+                    y[yBase + p] = clamp(rq.apply(acc[p], outChannel), lo, hi);
+                }
             }
         }
     }

@@ -224,6 +224,7 @@ public final class QuantNet extends AbstractBlock {
                 }
                 observe(conv.name(), x);
             } else if (op instanceof Op.Dense dense) {
+                x = x.reshape(x.getShape().get(0), -1); // (N, C, 1, 1) after a global pool
                 x = Linear.linear(x, value(store, weights.get(dense.name()), x, training),
                         value(store, biases.get(dense.name()), x, training)).singletonOrThrow();
                 if (dense.relu()) {
@@ -315,6 +316,9 @@ public final class QuantNet extends AbstractBlock {
             if (op instanceof Op.Conv || op instanceof Op.Dense) {
                 String name = op instanceof Op.Conv c ? c.name() : ((Op.Dense) op).name();
                 boolean relu = op instanceof Op.Conv c ? c.relu() : ((Op.Dense) op).relu();
+                if (op instanceof Op.Dense) {
+                    x = x.reshape(x.getShape().get(0), -1);
+                }
                 NDArray wv = value(store, weights.get(name), x, training);
                 NDArray bv = value(store, biases.get(name), x, training);
                 int oc = (int) wv.getShape().get(0);

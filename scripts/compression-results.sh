@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Reproduces docs/results/compression-<data>.md: trains (or reuses) the FP32 LeNet, runs the
+# compression pipeline at every accumulator width and overflow mode, a pruned and a
+# guaranteed-mode variant, then sweeps all models on accelerator-sim. About 25 minutes per
+# data set on 2 cores.   Usage: scripts/compression-results.sh [mnist|fashion-mnist]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${1:-mnist}"
+./dova --version >/dev/null   # build once, then run from a frozen copy so that edits to the tree cannot disturb the run
+export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-$data"
+rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
+out="out/results/$data"
+mkdir -p "$out" docs/results
+fp32="$out/lenet-$data-fp32.ckpt"
+common=(--model lenet --data "$data" --qat-epochs 2 --mul-bits 12 --seed 1 --out "$out")
+if [ ! -f "$fp32" ]; then
+  ./dova train --model lenet --data "$data" --epochs 3 --acc-bits 32 --mul-bits 32 --seed 1 --out "$out" \
+    | tee "$out/train.log"
+fi
+for mode in wrap saturate; do
+  for acc in 32 16 14 12; do
+    f="$out/lenet-$data-a${acc}m12-$mode.dova"
+    [ -f "$f" ] || ./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits "$acc" --overflow "$mode" \
+      | tee "$out/compress-a$acc-$mode.log"
+  done
+done
+# pruning to multiples of 16 (conv2 32 -> 16 channels), and the guaranteed (L1-bound) mode, at A16 wrap
+./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --prune-ratio 0.5 \
+  | tee "$out/compress-a16-wrap-pruned.log"
+./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --guaranteed \
+  --out "$out/guaranteed" | tee "$out/compress-a16-wrap-guaranteed.log"
+cp "$out/guaranteed/lenet-$data-a16m12-wrap.dova" "$out/lenet-$data-a16m12-wrap-guaranteed.dova"
+fp32acc=$(grep -o 'FP32 test accuracy [0-9.]*' "$out/compress-a16-wrap.log" | head -1 | awk '{print $4/100}')
+./dova sweep --dir "$out" --naive "$out/lenet-$data-a32m12-wrap-naive.dova" --data "$data" --fp32 "$fp32acc" \
+  --markdown "docs/results/compression-$data.md" --png "docs/results/compression-$data.png" \
+  --command "scripts/compression-results.sh $data"
