@@ -80,10 +80,12 @@ public class CompressCommand implements Callable<Integer> {
             description = "schedule: weight-limit factor per check while overflowing (default: ${DEFAULT-VALUE})")
     double narrowFactor;
 
-    @Option(names = "--min-weight-limit", defaultValue = "31", description = "schedule floor (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-weight-limit", defaultValue = "-1",
+            description = "schedule floor for integer weights (default: 31 at A >= 16, halved per accumulator bit below 16, at least 3)")
     int minWeightLimit;
 
-    @Option(names = "--min-activation-bits", defaultValue = "4", description = "schedule floor (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-activation-bits", defaultValue = "-1",
+            description = "schedule floor for activation bits (default: 4 at A >= 16, one less per 2 accumulator bits below 16, at least 2)")
     int minActivationBits;
 
     @Option(names = "--schedule-steps", defaultValue = "100",
@@ -103,6 +105,9 @@ public class CompressCommand implements Callable<Integer> {
     int trainLimit;
 
     CompressOptions options() {
+        int below = Math.max(0, 16 - accBits);
+        int minWeightLimit = this.minWeightLimit >= 0 ? this.minWeightLimit : Math.max(3, 31 >> below);
+        int minActivationBits = this.minActivationBits >= 0 ? this.minActivationBits : Math.max(2, 4 - below / 2);
         return new CompressOptions(Architecture.parse(model), DataSet.parse(data), dataDir, out, epochs, qatEpochs, batch, lr,
                 qatLr, seed, accBits, mulBits, Overflow.parse(overflow), !noDownscaling, !noOverflow, guaranteed,
                 overflowTarget, narrowFactor, minWeightLimit, minActivationBits, scheduleSteps, pruneMultiple, pruneRatio, from, trainLimit).validate();
