@@ -3,11 +3,12 @@ package dova.calibrate.observe;
 import java.util.Arrays;
 
 /**
- * A histogram of magnitudes {@code |v|} on logarithmic bins: {@code SUB} bins per octave from
- * 2^MIN_EXP to 2^MAX_EXP, plus a zero bin and an overflow bin. Memory is fixed
- * ({@value #BINS} counters) whatever the number of values; relative bin width is
- * {@code 2^(1/SUB) - 1} (about 4.4%), which bounds the error of a percentile. Mergeable by
- * adding counts. Not thread-safe.
+ * A histogram of magnitudes {@code |v|} on floating-point bins: each octave
+ * {@code [2^e, 2^(e+1))} from 2^MIN_EXP to 2^MAX_EXP is split into {@code SUB} equal bins by
+ * the top 4 bits of the mantissa (no logarithm: the bin is read off the double's bits), plus a
+ * zero bin and an overflow bin. Memory is fixed ({@value #BINS} counters) whatever the number
+ * of values; a bin is at most 1/16 (6.25%) of its lower edge wide, which bounds the error of a
+ * percentile. Mergeable by adding counts. Not thread-safe.
  */
 public final class LogHistogram {
     static final int SUB = 16;
@@ -19,15 +20,18 @@ public final class LogHistogram {
     private final long[] counts = new long[BINS];
     private long total;
 
+    private static final double SMALLEST = Math.scalb(1.0, MIN_EXP);
+
     static int bin(double magnitude) {
-        if (!(magnitude >= Math.scalb(1.0, MIN_EXP))) {
+        if (!(magnitude >= SMALLEST)) {
             return 0; // zero, tiny or NaN
         }
-        double l = Math.log(magnitude) / Math.log(2);
-        if (l >= MAX_EXP) {
+        int e = Math.getExponent(magnitude);
+        if (e >= MAX_EXP) {
             return BINS - 1;
         }
-        return 1 + (int) Math.floor((l - MIN_EXP) * SUB);
+        int sub = (int) ((Double.doubleToRawLongBits(magnitude) >>> 48) & 0xf); // top 4 mantissa bits
+        return 1 + (e - MIN_EXP) * SUB + sub;
     }
 
     /** Upper edge of bin {@code b}. */
@@ -38,7 +42,9 @@ public final class LogHistogram {
         if (b == BINS - 1) {
             return Double.POSITIVE_INFINITY;
         }
-        return Math.pow(2, MIN_EXP + (double) b / SUB);
+        int e = MIN_EXP + (b - 1) / SUB;
+        int sub = (b - 1) % SUB;
+        return Math.scalb(1.0 + (sub + 1) / (double) SUB, e);
     }
 
     public void add(double v) {
