@@ -8,6 +8,7 @@ import dova.serve.metrics.Metrics;
 import dova.serve.pool.Deployment;
 import dova.serve.pool.ProcessorPool;
 import dova.serve.recal.Recalibrator;
+import dova.serve.recal.Retrainer;
 import dova.serve.registry.ModelRegistry;
 import dova.serve.stream.ResultListener;
 import dova.serve.stream.StreamService;
@@ -59,7 +60,9 @@ public final class Application implements AutoCloseable {
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         });
-        recalibrator = new Recalibrator(s.calibration(), s.recalibration(), pool, registry, metrics, outcomes);
+        Retrainer retrainer = s.recalibration().retrain() && s.model().checkpoint() != null
+                ? new Retrainer(s.model().checkpoint()) : null;
+        recalibrator = new Recalibrator(s.calibration(), s.recalibration(), pool, registry, metrics, retrainer, outcomes);
         started.add(recalibrator);
         stream = new StreamService(s, system, bootstrap, pool, metrics);
         holder[0] = stream;

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class Checkpoint {
     private static final int MAGIC = 0x444F5643; // "DOVC"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2; // 2: activation widths
 
     private Checkpoint() {
     }
@@ -44,6 +44,11 @@ public final class Checkpoint {
                 out.writeUTF(e.getKey());
                 out.writeInt(e.getValue());
             }
+            out.writeInt(st.activationBits.size());
+            for (Map.Entry<String, Integer> e : st.activationBits.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue());
+            }
             out.writeInt(net.getDirectParameters().size());
             for (Parameter p : net.getDirectParameters().values()) {
                 NDArray a = p.getArray();
@@ -61,6 +66,29 @@ public final class Checkpoint {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The architecture a checkpoint was saved from (reads the header only). */
+    public static Architecture architecture(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such checkpoint");
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != MAGIC) {
+                throw new IOException(file + ": not a dova checkpoint");
+            }
+            int version = in.readInt();
+            if (version != VERSION && version != 1) {
+                throw new IOException(file + ": unknown checkpoint version " + version);
+            }
+            try {
+                return Architecture.parse(in.readUTF());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": " + e.getMessage());
+            }
+        } catch (EOFException e) {
+            throw new IOException(file + ": truncated checkpoint");
+        }
+    }
+
     /** Loads into an initialized network; returns the epoch stored. */
     public static int load(QuantNet net, Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -71,8 +99,8 @@ public final class Checkpoint {
                 throw new IOException(file + ": not a dova checkpoint");
             }
             int version = in.readInt();
-            if (version != VERSION) {
-                throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads " + VERSION);
+            if (version != VERSION && version != 1) {
+                throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads 1 and " + VERSION);
             }
             String arch = in.readUTF();
             if (!arch.equals(net.architecture().id())) {
@@ -88,6 +116,12 @@ public final class Checkpoint {
             int nl = in.readInt();
             for (int i = 0; i < nl; i++) {
                 st.weightLimits.put(in.readUTF(), in.readInt());
+            }
+            if (version >= 2) {
+                int nb = in.readInt();
+                for (int i = 0; i < nb; i++) {
+                    st.activationBits.put(in.readUTF(), in.readInt());
+                }
             }
             int np = in.readInt();
             if (np != net.getDirectParameters().size()) {
@@ -120,6 +154,8 @@ public final class Checkpoint {
             net.settings().activationScales.clear();
             net.settings().activationScales.putAll(st.activationScales);
             net.settings().weightLimits.putAll(st.weightLimits);
+            net.settings().activationBits.clear();
+            net.settings().activationBits.putAll(st.activationBits);
             return epoch;
         } catch (EOFException e) {
             throw new IOException(file + ": truncated checkpoint");

@@ -178,10 +178,10 @@ public final class QuantNet extends AbstractBlock {
         return unsignedOut.get(op);
     }
 
-    /** Largest integer of each op output (255 unsigned, 127 signed), for calibration. */
+    /** Largest integer of each op output at its current width (255 / 127 at 8 bits), for calibration. */
     public Map<String, Integer> outputQmax() {
         Map<String, Integer> m = new LinkedHashMap<>();
-        unsignedOut.forEach((k, v) -> m.put(k, v ? 255 : 127));
+        unsignedOut.forEach((k, v) -> m.put(k, settings.qmax(k, v)));
         return m;
     }
 

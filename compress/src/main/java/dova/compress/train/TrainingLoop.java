@@ -137,7 +137,9 @@ public final class TrainingLoop {
                     progress.update(epoch, epochs, step + 1, lossSum / (step + 1), (double) correct / ((step + 1) * batchSize));
                 }
                 EpochStats stats = new EpochStats(phase, epoch, lossSum / steps, (double) correct / (steps * batchSize),
-                        net.settings().overflowRate(), (System.nanoTime() - start) / 1e9);
+                        net.settings().overflowRate(), (System.nanoTime() - start) / 1e9, EpochStats.residentMegabytesNow());
+                log.printf(java.util.Locale.ROOT, "%s epoch %d: loss %.4f, train accuracy %.2f%%, %.1f s, resident memory %d MiB%n",
+                        phase, epoch, stats.loss(), 100 * stats.trainAccuracy(), stats.seconds(), stats.residentMegabytes());
                 history.add(stats);
                 if (afterEpoch != null) {
                     afterEpoch.accept(epoch);

@@ -19,7 +19,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (set DOVA_KAFKA_BOOTSTRAP_SERVERS), or run 'dova demo' for the embedded broker");
         }
         Application app = Application.start(s, s.model().registry(), s.kafka().bootstrapServers(), null, o ->
-                System.out.println("recalibration " + o.result() + ": v" + o.fromVersion() + " -> v" + o.toVersion()
+                System.out.println(o.method() + " model " + o.result() + ": v" + o.fromVersion() + " -> v" + o.toVersion()
                         + " " + o.detail()));
         System.out.println("serving v" + app.pool().current().version() + " from " + s.kafka().framesTopic() + " to "
                 + s.kafka().resultsTopic() + "; metrics on " + s.http().host() + ":" + app.endpoints().port());

@@ -28,7 +28,8 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
         }
     }
 
-    public record Model(Path registry, Path initial) {
+    /** @param checkpoint QAT checkpoint of the initial model, or null (no retraining) */
+    public record Model(Path registry, Path initial, Path checkpoint) {
     }
 
     public record Pool(List<ProcessorConfig> processors, int parallelism) {
@@ -40,7 +41,8 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     public record Calibration(int sampleEvery, int window, double psiThreshold, double percentile) {
     }
 
-    public record Recalibration(boolean enabled, Duration minInterval, int recentFrames, double maxRegression) {
+    public record Recalibration(boolean enabled, Duration minInterval, int recentFrames, double maxRegression,
+                                boolean retrain, int retrainEpochs) {
     }
 
     public record Demo(Duration duration, int cameras, double framesPerSecond, String data, Path dataDir, String drift,
@@ -50,12 +52,12 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     private static final Set<String> KNOWN = Set.of(
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
             "kafka.group-id", "kafka.partitions", "kafka.create-topics",
-            "model.registry", "model.initial",
+            "model.registry", "model.initial", "model.checkpoint",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
             "calibration.sample-every", "calibration.window", "calibration.psi-threshold", "calibration.percentile",
             "recalibration.enabled", "recalibration.min-interval", "recalibration.recent-frames",
-            "recalibration.max-regression",
+            "recalibration.max-regression", "recalibration.retrain", "recalibration.retrain-epochs",
             "demo.duration", "demo.cameras", "demo.frames-per-second", "demo.data", "demo.data-dir", "demo.drift",
             "demo.drift-after", "demo.drift-strength");
 
@@ -104,13 +106,15 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                             c.getString("kafka.results-topic"), c.getString("kafka.dead-letter-topic"),
                             c.getString("kafka.group-id"), positive(c, "kafka.partitions"),
                             c.getBoolean("kafka.create-topics")),
-                    new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial"))),
+                    new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
+                            c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint"))),
                     new Pool(List.copyOf(processors), positive(c, "pool.parallelism")),
                     new Http(c.getString("http.host"), port(c)),
                     new Calibration(positive(c, "calibration.sample-every"), positive(c, "calibration.window"),
                             c.getDouble("calibration.psi-threshold"), c.getDouble("calibration.percentile")),
                     new Recalibration(c.getBoolean("recalibration.enabled"), c.getDuration("recalibration.min-interval"),
-                            positive(c, "recalibration.recent-frames"), c.getDouble("recalibration.max-regression")),
+                            positive(c, "recalibration.recent-frames"), c.getDouble("recalibration.max-regression"),
+                            c.getBoolean("recalibration.retrain"), positive(c, "recalibration.retrain-epochs")),
                     new Demo(c.getDuration("demo.duration"), positive(c, "demo.cameras"),
                             c.getDouble("demo.frames-per-second"), c.getString("demo.data"),
                             Path.of(c.getString("demo.data-dir")), c.getString("demo.drift"),

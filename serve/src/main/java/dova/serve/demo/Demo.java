@@ -67,8 +67,8 @@ public final class Demo {
                             : AccuracyTracker.Phase.DRIFTED_RECALIBRATED_MODEL;
                     accuracy.add(phase, inf.predicted() == frame.label());
                 }
-            }, o -> out.printf(Locale.ROOT, "%nrecalibration %s: v%d -> v%d, holdout accuracy %.2f%% -> %.2f%% on %d frames;"
-                    + " %s%n", o.result(), o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(),
+            }, o -> out.printf(Locale.ROOT, "%n%s model %s: v%d -> v%d, holdout accuracy %.2f%% -> %.2f%% on %d frames;"
+                    + " %s%n", o.method(), o.result(), o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(),
                     100 * o.candidateAccuracy(), o.holdout(), o.detail()));
             initialVersion.set(app.pool().current().version());
             out.printf(Locale.ROOT, "serving model v%d (%s) on %d simulated processors %s; metrics at http://%s:%d/metrics%n",
@@ -154,8 +154,8 @@ public final class Demo {
         var drift = app.recalibrator().lastDrift();
         out.println("drift: " + (drift == null ? "none detected" : drift.describe()));
         for (Recalibrator.Outcome o : app.recalibrator().outcomes()) {
-            out.printf(Locale.ROOT, "recalibration %s: v%d -> v%d (holdout %.2f%% -> %.2f%%)%n", o.result(), o.fromVersion(),
-                    o.toVersion(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
+            out.printf(Locale.ROOT, "%s model %s: v%d -> v%d (holdout %.2f%% -> %.2f%%)%n", o.method(), o.result(),
+                    o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
         }
         out.println("serving model at the end: v" + app.pool().current().version());
     }

@@ -42,8 +42,8 @@ import java.util.function.Consumer;
  */
 public final class Recalibrator implements AutoCloseable {
     /** What happened to an attempt, for the log and the demo's summary. */
-    public record Outcome(Instant at, String result, int fromVersion, int toVersion, double servingAccuracy,
-                          double candidateAccuracy, int holdout, String detail) {
+    public record Outcome(Instant at, String result, String method, int fromVersion, int toVersion,
+                          double servingAccuracy, double candidateAccuracy, int holdout, String detail) {
     }
 
     private record Sample(byte[] pixels, int label) {
@@ -55,6 +55,7 @@ public final class Recalibrator implements AutoCloseable {
     private final ModelRegistry registry;
     private final Metrics metrics;
     private final Consumer<Outcome> listener;
+    private final Retrainer retrainer;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "recalibration");
         t.setDaemon(true);
@@ -70,7 +71,8 @@ public final class Recalibrator implements AutoCloseable {
     private volatile DriftEvent lastDrift;
 
     public Recalibrator(ServeSettings.Calibration calibration, ServeSettings.Recalibration settings, ProcessorPool pool,
-                        ModelRegistry registry, Metrics metrics, Consumer<Outcome> listener) {
+                        ModelRegistry registry, Metrics metrics, Retrainer retrainer, Consumer<Outcome> listener) {
+        this.retrainer = retrainer;
         this.calibration = calibration;
         this.settings = settings;
         this.pool = pool;
@@ -143,42 +145,77 @@ public final class Recalibrator implements AutoCloseable {
         for (int i = 0; i < samples.size(); i++) {
             System.arraycopy(samples.get(i).pixels(), 0, px, i * size, size);
         }
+        // labelled frames: the first 70% may train, the last 30% are the holdout of the gate
+        List<Sample> labelled = samples.stream().filter(s -> s.label() >= 0).toList();
+        int cut = (int) (labelled.size() * 0.7);
+        List<Sample> holdout = labelled.isEmpty() ? samples : labelled.subList(cut, labelled.size());
         Outcome outcome;
         try {
             RescalingPlan plan = RescalingPlanner.plan(serving.model(), profile, target, calibration.percentile(), px,
                     samples.size(), 20);
+            String method = "recalibrated";
             IntegerModel candidate = plan.model();
-            double[] servingScore = score(serving.model(), target, samples);
-            double[] candidateScore = score(candidate, target, samples);
-            int labelled = (int) servingScore[2];
-            boolean accept = labelled > 0
+            double[] servingScore = score(serving.model(), target, holdout);
+            double[] candidateScore = score(candidate, target, holdout);
+            String detail = plan.iterations() + " planning iterations";
+            if (retrainer != null && settings.retrain() && cut >= 100) {
+                try {
+                    IntegerModel retrained = retrainer.retrain(serving.model(), target, images(labelled.subList(0, cut)),
+                            settings.retrainEpochs(), 1);
+                    double[] retrainedScore = score(retrained, target, holdout);
+                    detail += String.format(Locale.ROOT, "; recalibrated %.4f, retrained %.4f on the holdout",
+                            candidateScore[0], retrainedScore[0]);
+                    if (retrainedScore[0] > candidateScore[0]) {
+                        candidate = retrained;
+                        candidateScore = retrainedScore;
+                        method = "retrained";
+                    }
+                } catch (RuntimeException | java.io.IOException e) {
+                    detail += "; retraining failed: " + e.getMessage();
+                }
+            }
+            int n = (int) servingScore[2];
+            boolean accept = n > 0
                     ? candidateScore[0] >= servingScore[0] - settings.maxRegression()
                     : candidateScore[1] <= servingScore[1];
+            detail += ", overflow events on the holdout " + (long) servingScore[1] + " -> " + (long) candidateScore[1];
             if (accept) {
                 int v = registry.publish(candidate, String.format(Locale.ROOT,
-                        "recalibrated from v%04d after drift (%s); holdout accuracy %.4f -> %.4f on %d frames",
-                        serving.version(), event.describe(), servingScore[0], candidateScore[0], labelled));
+                        "%s from v%04d after drift (%s); holdout accuracy %.4f -> %.4f on %d frames", method,
+                        serving.version(), event.describe(), servingScore[0], candidateScore[0], n));
                 pool.swap(new Deployment(v, candidate));
                 registry.makeCurrent(v);
                 metrics.modelVersion(v);
                 metrics.swapped();
-                outcome = new Outcome(Instant.now(), "accepted", serving.version(), v, servingScore[0], candidateScore[0],
-                        labelled, plan.iterations() + " planning iterations, overflow events on the window "
-                        + (long) servingScore[1] + " -> " + (long) candidateScore[1]);
+                outcome = new Outcome(Instant.now(), "accepted", method, serving.version(), v, servingScore[0],
+                        candidateScore[0], n, detail);
             } else {
-                outcome = new Outcome(Instant.now(), "rejected", serving.version(), serving.version(), servingScore[0],
-                        candidateScore[0], labelled, "candidate regressed beyond " + settings.maxRegression());
+                outcome = new Outcome(Instant.now(), "rejected", method, serving.version(), serving.version(),
+                        servingScore[0], candidateScore[0], n, "candidate regressed beyond " + settings.maxRegression()
+                        + "; " + detail);
             }
         } catch (RuntimeException | java.io.IOException e) {
             metrics.swapFailed();
-            outcome = new Outcome(Instant.now(), "failed", serving.version(), serving.version(), Double.NaN, Double.NaN, 0,
-                    e.getMessage());
+            outcome = new Outcome(Instant.now(), "failed", "-", serving.version(), serving.version(), Double.NaN,
+                    Double.NaN, 0, String.valueOf(e.getMessage()));
         }
         metrics.attempt(outcome.result(), Duration.ofNanos(System.nanoTime() - start));
         outcomes.add(outcome);
         if (listener != null) {
             listener.accept(outcome);
         }
+    }
+
+    private static dova.ingest.idx.LabelledImages images(List<Sample> samples) {
+        int size = samples.get(0).pixels().length;
+        byte[] px = new byte[samples.size() * size];
+        byte[] labels = new byte[samples.size()];
+        for (int i = 0; i < samples.size(); i++) {
+            System.arraycopy(samples.get(i).pixels(), 0, px, i * size, size);
+            labels[i] = (byte) samples.get(i).label();
+        }
+        int side = (int) Math.round(Math.sqrt(size));
+        return new dova.ingest.idx.LabelledImages("recent", samples.size(), side, size / side, px, labels);
     }
 
     /** {accuracy on labelled samples, overflow events, labelled count}. */
