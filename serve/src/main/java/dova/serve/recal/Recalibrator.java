@@ -165,7 +165,7 @@ public final class Recalibrator implements AutoCloseable {
                     double[] retrainedScore = score(retrained, target, holdout);
                     detail += String.format(Locale.ROOT, "; recalibrated %.4f, retrained %.4f on the holdout",
                             candidateScore[0], retrainedScore[0]);
-                    if (retrainedScore[0] > candidateScore[0]) {
+                    if (retrainedScore[0] >= candidateScore[0]) { // a tie on a small holdout: the adapted weights
                         candidate = retrained;
                         candidateScore = retrainedScore;
                         method = "retrained";

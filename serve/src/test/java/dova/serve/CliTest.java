@@ -1,0 +1,58 @@
+package dova.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dova.serve.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Bad input on the command line stops with one line naming the problem, before any long work. */
+class CliTest {
+    private static String[] run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter err = new StringWriter();
+        StringWriter out = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute(args);
+        return new String[] {Integer.toString(rc), err.toString(), out.toString()};
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String c : new String[] {"demo", "serve", "replay", "train", "compress", "simulate", "eval", "sweep", "models"}) {
+            String[] r = run(c, "--help");
+            assertEquals("0", r[0], c);
+            assertTrue(r[2].contains("Usage: dova " + c), c + ": " + r[2]);
+        }
+    }
+
+    @Test
+    void unknownModelImpossibleWidthsAndMissingCheckpointAreNamed() {
+        String[] r = run("compress", "--model", "vgg");
+        assertEquals("2", r[0]);
+        assertTrue(r[1].contains("unknown model 'vgg'; known: lenet, resnet, mobilenet"), r[1]);
+        assertTrue(run("compress", "--acc-bits", "40")[1].contains("--acc-bits must be in [8, 32], got 40"));
+        assertTrue(run("compress", "--mul-bits", "2")[1].contains("--mul-bits must be in [4, 32], got 2"));
+        assertTrue(run("compress", "--from", "nowhere.ckpt", "--epochs", "0")[1].contains("--from nowhere.ckpt: no such checkpoint"));
+        assertTrue(run("compress", "--data", "cifar10")[1].contains("unknown data set 'cifar10'"));
+    }
+
+    @Test
+    void corruptModelAndMissingDataAreNamed(@TempDir Path dir) throws Exception {
+        Path bad = Files.write(dir.resolve("bad.dova"), new byte[] {1, 2, 3});
+        String[] r = run("simulate", "--model", bad.toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[1].contains("bad.dova") && r[1].contains("bad magic"), r[1]);
+        String[] d = run("simulate", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--data-dir", dir.toString());
+        assertTrue(d[1].contains("no such file") && d[1].contains("fetch-data"), d[1]);
+        String[] o = run("simulate", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--overflow", "clip");
+        assertTrue(o[1].contains("unknown overflow mode 'clip'"), o[1]);
+    }
+}
