@@ -66,19 +66,29 @@ public final class Checkpoint {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** The architecture a checkpoint was saved from (reads the header only). */
-    public static Architecture architecture(Path file) throws IOException {
+    /** Opens a checkpoint and checks magic and version; returns the version, the stream positioned after it. */
+    private static int openHeader(DataInputStream in, Path file) throws IOException {
+        if (in.readInt() != MAGIC) {
+            throw new IOException(file + ": not a dova checkpoint");
+        }
+        int version = in.readInt();
+        if (version != VERSION && version != 1) {
+            throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads 1 and " + VERSION);
+        }
+        return version;
+    }
+
+    private static DataInputStream open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such checkpoint");
         }
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            if (in.readInt() != MAGIC) {
-                throw new IOException(file + ": not a dova checkpoint");
-            }
-            int version = in.readInt();
-            if (version != VERSION && version != 1) {
-                throw new IOException(file + ": unknown checkpoint version " + version);
-            }
+        return new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)));
+    }
+
+    /** The architecture a checkpoint was saved from (reads the header only). */
+    public static Architecture architecture(Path file) throws IOException {
+        try (DataInputStream in = open(file)) {
+            openHeader(in, file);
             try {
                 return Architecture.parse(in.readUTF());
             } catch (IllegalArgumentException e) {
@@ -91,17 +101,8 @@ public final class Checkpoint {
 
     /** Loads into an initialized network; returns the epoch stored. */
     public static int load(QuantNet net, Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": no such checkpoint");
-        }
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            if (in.readInt() != MAGIC) {
-                throw new IOException(file + ": not a dova checkpoint");
-            }
-            int version = in.readInt();
-            if (version != VERSION && version != 1) {
-                throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads 1 and " + VERSION);
-            }
+        try (DataInputStream in = open(file)) {
+            int version = openHeader(in, file);
             String arch = in.readUTF();
             if (!arch.equals(net.architecture().id())) {
                 throw new IOException(file + ": checkpoint of architecture '" + arch + "', not '" + net.architecture().id()
