@@ -12,7 +12,7 @@ rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/tar
 out="out/results/$data"
 mkdir -p "$out" docs/results
 fp32="$out/lenet-$data-fp32.ckpt"
-common=(--model lenet --data "$data" --qat-epochs 2 --mul-bits 12 --seed 1 --out "$out")
+common=(--model lenet --data "$data" --qat-epochs 2 --mul-bits 12 --seed 1)
 if [ ! -f "$fp32" ]; then
   ./dova train --model lenet --data "$data" --epochs 3 --acc-bits 32 --mul-bits 32 --seed 1 --out "$out" \
     | tee "$out/train.log"
@@ -20,15 +20,15 @@ fi
 for mode in wrap saturate; do
   for acc in 32 16 14 12; do
     f="$out/lenet-$data-a${acc}m12-$mode.dova"
-    [ -f "$f" ] || ./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits "$acc" --overflow "$mode" \
+    [ -f "$f" ] || ./dova compress "${common[@]}" --out "$out" --from "$fp32" --epochs 0 --acc-bits "$acc" --overflow "$mode" \
       | tee "$out/compress-a$acc-$mode.log"
   done
 done
 # pruning to multiples of 16 (conv2 32 -> 16 channels), and the guaranteed (L1-bound) mode, at A16 wrap
-./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --prune-ratio 0.5 \
-  | tee "$out/compress-a16-wrap-pruned.log"
-./dova compress "${common[@]}" --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --guaranteed \
-  --out "$out/guaranteed" | tee "$out/compress-a16-wrap-guaranteed.log"
+[ -f "$out/lenet-$data-a16m12-wrap-pruned.dova" ] || ./dova compress "${common[@]}" --out "$out" --from "$fp32" \
+  --epochs 0 --acc-bits 16 --overflow wrap --prune-ratio 0.5 | tee "$out/compress-a16-wrap-pruned.log"
+[ -f "$out/guaranteed/lenet-$data-a16m12-wrap.dova" ] || ./dova compress "${common[@]}" --out "$out/guaranteed" \
+  --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --guaranteed | tee "$out/compress-a16-wrap-guaranteed.log"
 cp "$out/guaranteed/lenet-$data-a16m12-wrap.dova" "$out/lenet-$data-a16m12-wrap-guaranteed.dova"
 fp32acc=$(grep -o 'FP32 test accuracy [0-9.]*' "$out/compress-a16-wrap.log" | head -1 | awk '{print $4/100}')
 ./dova sweep --dir "$out" --naive "$out/lenet-$data-a32m12-wrap-naive.dova" --data "$data" --fp32 "$fp32acc" \

@@ -272,6 +272,10 @@ public final class QuantNet extends AbstractBlock {
             for (int i = c * per; i < (c + 1) * per; i++) {
                 max = Math.max(max, Math.abs(w[i]));
             }
+            if (!Float.isFinite(max)) {
+                throw new IllegalStateException("output channel " + c + " has non-finite weights: training diverged"
+                        + " (try a lower learning rate)");
+            }
             s[c] = Math.max(max, 1e-8f) / (float) limit;
         }
         return s;

@@ -49,7 +49,8 @@ public final class TrainingLoop {
 
     private static DefaultTrainingConfig config(float learningRate) {
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).build())
+                // gradient clipping: through wrapping accumulators a rare step can produce a huge gradient
+                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).optClipGrad(1f).build())
                 .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
     }
 
@@ -125,7 +126,12 @@ public final class TrainingLoop {
                             NDList pred = trainer.forward(new NDList(b.get(0)));
                             NDArray loss = trainer.getLoss().evaluate(new NDList(b.get(1)), pred);
                             gc.backward(loss);
-                            lossSum += loss.getFloat();
+                            float l = loss.getFloat();
+                            if (!Float.isFinite(l)) {
+                                throw new IllegalStateException(phase + " epoch " + epoch + ", step " + (step + 1)
+                                        + ": the loss is " + l + ", training diverged (try a lower learning rate)");
+                            }
+                            lossSum += l;
                             correct += pred.singletonOrThrow().argMax(1).toType(DataType.FLOAT32, false)
                                     .eq(b.get(1)).toType(DataType.INT64, false).sum().getLong();
                         }

@@ -68,22 +68,47 @@ public final class SweepCommand implements Callable<Integer> {
 
     private LabelledImages test;
 
-    private String run(IntegerModel m, ProcessorConfig cfg, List<double[]> sink) {
+    private String run(String label, IntegerModel m, ProcessorConfig cfg, List<double[]> sink) {
         try {
             SimulationResult r = Simulation.run(m, cfg, test.pixels(), test.labels(), test.count(), 2, null);
             if (sink != null) {
                 sink.add(new double[] {cfg.accumulatorBits(), r.accuracy()});
             }
-            System.err.printf(Locale.ROOT, "  %s %s: %.2f%%%n", m.name(), cfg.label(), 100 * r.accuracy());
-            return String.format(Locale.ROOT, "| %s | %d | %d | %s | %.2f%% | %d | %d | %d | %.1f | %.0f |", m.name(),
+            System.err.printf(Locale.ROOT, "  %s %s: %.2f%%%n", label, cfg.label(), 100 * r.accuracy());
+            return String.format(Locale.ROOT, "| %s | %d | %d | %s | %.2f%% | %d | %d | %d | %.1f | %.0f |", label,
                     cfg.accumulatorBits(), cfg.multiplierBits(), cfg.overflow().name().toLowerCase(Locale.ROOT),
                     100 * r.accuracy(), r.overflowEvents(), r.imagesWithOverflow(), r.cost().macs(),
                     r.cost().energyPicojoules() / 1000, r.cost().areaSquareMicrometres());
         } catch (InvalidModelException e) {
-            return String.format(Locale.ROOT, "| %s | %d | %d | %s | cannot run: %s | | | | | |", m.name(),
+            if (label.equals("naive")) {
+                // the naive processor simply saturates biases that do not fit its accumulator
+                return run("naive, biases clamped to A bits", clampBiases(m, cfg.accumulatorBits()), cfg, sink);
+            }
+            return String.format(Locale.ROOT, "| %s | %d | %d | %s | cannot run: %s | | | | | |", label,
                     cfg.accumulatorBits(), cfg.multiplierBits(), cfg.overflow().name().toLowerCase(Locale.ROOT),
                     e.getMessage().replace("|", "/"));
         }
+    }
+
+    private static IntegerModel clampBiases(IntegerModel m, int accBits) {
+        List<dova.sim.model.Layer> layers = new ArrayList<>();
+        long lo = dova.sim.FixedPoint.minSigned(accBits);
+        long hi = dova.sim.FixedPoint.maxSigned(accBits);
+        for (dova.sim.model.Layer l : m.layers()) {
+            if (l instanceof dova.sim.model.Conv2d c) {
+                int[] b = c.bias().clone();
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = (int) Math.max(lo, Math.min(hi, b[i]));
+                }
+                layers.add(new dova.sim.model.Conv2d(c.name(), c.input(), c.output(), c.outChannels(), c.inChannels(),
+                        c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padH(), c.padW(), c.groups(), c.weights(), b,
+                        c.weightScales(), c.multipliers(), c.shifts(), c.activation()));
+            } else {
+                layers.add(l);
+            }
+        }
+        return new IntegerModel(m.name(), m.weightBits(), m.activationBits(), accBits, m.multiplierBits(), m.tensors(),
+                m.input(), m.output(), layers);
     }
 
     @Override
@@ -108,7 +133,7 @@ public final class SweepCommand implements Callable<Integer> {
                 for (int m : mulBits) {
                     List<double[]> sink = m == 12 ? curves.computeIfAbsent("naive M12 " + mode.name().toLowerCase(Locale.ROOT),
                             k -> new ArrayList<>()) : null;
-                    md.append(run(n, ProcessorConfig.baseline().withAccumulator(a, mode).withMultiplierBits(m), sink))
+                    md.append(run("naive", n, ProcessorConfig.baseline().withAccumulator(a, mode).withMultiplierBits(m), sink))
                             .append('\n');
                 }
             }
@@ -129,7 +154,7 @@ public final class SweepCommand implements Callable<Integer> {
             for (int m : mulBits) {
                 List<double[]> sink = plain && m == 12 ? curves.computeIfAbsent("trained M12 " + mode.name()
                         .toLowerCase(Locale.ROOT), k -> new ArrayList<>()) : null;
-                md.append(run(model, ProcessorConfig.baseline().withAccumulator(a, mode).withMultiplierBits(m), sink))
+                md.append(run(f.getFileName().toString().replace(".dova", ""), model, ProcessorConfig.baseline().withAccumulator(a, mode).withMultiplierBits(m), sink))
                         .append('\n');
             }
         }
