@@ -12,18 +12,20 @@ models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(resnet mobilenet)
 md=docs/results/compression-fashion-models.md
 for m in "${models[@]}"; do
-  cmd="./dova compress --model $m --data fashion-mnist --epochs 2 --qat-epochs 1 --acc-bits 16 --mul-bits 12 --overflow wrap --seed 1 --out out/results/fashion-$m"
+  cmd="./dova compress --model $m --data fashion-mnist --epochs 2 --qat-epochs 1 --acc-bits 16 --mul-bits 12 --overflow wrap --qat-lr 0.0001 --seed 1 --out out/results/fashion-$m"
   log="out/results/fashion-$m.log"
   mkdir -p out/results
-  /usr/bin/time -v $cmd > "$log.out" 2> "$log"
+  status=0
+  /usr/bin/time -v $cmd > "$log.out" 2> "$log" || status=$?
   {
     echo "## $m on Fashion-MNIST, A16/M12 WRAP"
     echo
-    echo "Command: \`$cmd\` ($(date -u +%Y-%m-%d))"
+    echo "Command: \`$cmd\` ($(date -u +%Y-%m-%d)), exit status $status"
     echo
     echo '```'
     cat "$log.out"
     grep -a "resident memory" "$log" | tr '\r' '\n' | grep -a "resident memory" || true
+    tr '\r' '\n' < "$log" | grep -a "dova compress:" || true
     grep -a "Maximum resident set size" "$log" || true
     echo '```'
     echo
