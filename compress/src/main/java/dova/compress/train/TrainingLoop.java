@@ -118,7 +118,6 @@ public final class TrainingLoop {
                 long start = System.nanoTime();
                 double lossSum = 0;
                 long correct = 0;
-                int skipped = 0;
                 for (int step = 0; step < steps; step++) {
                     try (NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
@@ -137,11 +136,7 @@ public final class TrainingLoop {
                                     .eq(b.get(1)).toType(DataType.INT64, false).sum().getLong();
                         }
                     }
-                    if (finiteGradients()) {
-                        trainer.step();
-                    } else {
-                        skipped++; // a non-finite gradient (rare, through wrapping accumulators): drop this step
-                    }
+                    trainer.step();
                     if (afterStep != null) {
                         afterStep.accept((epoch - 1) * steps + step + 1);
                     }
@@ -149,9 +144,8 @@ public final class TrainingLoop {
                 }
                 EpochStats stats = new EpochStats(phase, epoch, lossSum / steps, (double) correct / (steps * batchSize),
                         net.settings().overflowRate(), (System.nanoTime() - start) / 1e9, EpochStats.residentMegabytesNow());
-                log.printf(java.util.Locale.ROOT, "%s epoch %d: loss %.4f, train accuracy %.2f%%, %.1f s, resident memory %d MiB%s%n",
-                        phase, epoch, stats.loss(), 100 * stats.trainAccuracy(), stats.seconds(), stats.residentMegabytes(),
-                        skipped > 0 ? ", " + skipped + " steps skipped for non-finite gradients" : "");
+                log.printf(java.util.Locale.ROOT, "%s epoch %d: loss %.4f, train accuracy %.2f%%, %.1f s, resident memory %d MiB%n",
+                        phase, epoch, stats.loss(), 100 * stats.trainAccuracy(), stats.seconds(), stats.residentMegabytes());
                 history.add(stats);
                 if (afterEpoch != null) {
                     afterEpoch.accept(epoch);
@@ -159,28 +153,6 @@ public final class TrainingLoop {
             }
         }
         return history;
-    }
-
-    /** True if every parameter's gradient is finite; otherwise zeroes them all (the step is to be skipped). */
-    private boolean finiteGradients() {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            boolean ok = true;
-            for (Parameter p : net.getDirectParameters().values()) {
-                NDArray g = p.getArray().getGradient();
-                if (g.isNaN().logicalOr(g.isInfinite()).any().getBoolean()) {
-                    ok = false;
-                    break;
-                }
-            }
-            if (!ok) {
-                for (Parameter p : net.getDirectParameters().values()) {
-                    NDArray g = p.getArray().getGradient();
-                    g.set(new float[(int) g.size()]);
-                }
-            }
-            return ok;
-        }
     }
 
     /** Runs the network (in its current mode) over {@code data} without gradients; returns the predictions. */
