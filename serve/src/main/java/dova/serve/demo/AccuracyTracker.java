@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /** Accuracy of labelled results per phase of the demo (before drift, drifted on the old model, after a swap). */
 final class AccuracyTracker {
-    enum Phase { BEFORE_DRIFT, DRIFTED_ORIGINAL_MODEL, DRIFTED_RECALIBRATED_MODEL }
+    enum Phase { BEFORE_DRIFT, DRIFTED_ORIGINAL_MODEL, DRIFTED_NEW_MODEL }
 
     private final Map<Phase, long[]> counts = new ConcurrentHashMap<>();
     private final AtomicLongArray recent = new AtomicLongArray(512);

@@ -64,7 +64,7 @@ public final class Demo {
                     boolean drifting = replayer[0] != null && replayer[0].drifting();
                     AccuracyTracker.Phase phase = !drifting ? AccuracyTracker.Phase.BEFORE_DRIFT
                             : inf.modelVersion() == initialVersion.get() ? AccuracyTracker.Phase.DRIFTED_ORIGINAL_MODEL
-                            : AccuracyTracker.Phase.DRIFTED_RECALIBRATED_MODEL;
+                            : AccuracyTracker.Phase.DRIFTED_NEW_MODEL;
                     accuracy.add(phase, inf.predicted() == frame.label());
                 }
             }, o -> out.printf(Locale.ROOT, "%n%s model %s: v%d -> v%d, holdout accuracy %.2f%% -> %.2f%% on %d frames;"
@@ -81,7 +81,7 @@ public final class Demo {
             replay = new Thread(replayer[0], "camera-replayer");
             replay.setDaemon(true);
             replay.start();
-            out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.1f) after %d s%n",
+            out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s%n",
                     set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
                     d.driftAfter().toSeconds());
             statusLoop(app, replayer[0], accuracy, d.duration().toMillis());
