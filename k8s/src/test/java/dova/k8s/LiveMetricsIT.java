@@ -38,6 +38,7 @@ class LiveMetricsIT {
         assertTrue(referenced.size() >= 15, "metrics referenced: " + referenced);
         ServeSettings s = ServeSettings.from(ConfigFactory.parseString("dova.http.port = 0\n"
                 + "dova.model.initial = \"../models/lenet-mnist-a16m12-wrap.dova\"\n"
+                + "dova.model.checkpoint = \"../models/lenet-mnist-a16m12-wrap-qat.ckpt\"\n"
                 + "dova.calibration.window = 10\ndova.calibration.sample-every = 1").withFallback(ConfigFactory.load())
                 .resolve());
         try (EmbeddedKafka kafka = EmbeddedKafka.start();

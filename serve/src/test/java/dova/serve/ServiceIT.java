@@ -49,6 +49,7 @@ class ServiceIT {
         return ServeSettings.from(ConfigFactory.parseString(
                 "dova.http.port = 0\n"
                         + "dova.model.initial = \"../models/lenet-mnist-a16m12-wrap.dova\"\n"
+                        + "dova.model.checkpoint = \"../models/lenet-mnist-a16m12-wrap-qat.ckpt\"\n"
                         + "dova.calibration.window = 50\n" + extra)
                 .withFallback(ConfigFactory.load()).resolve());
     }
