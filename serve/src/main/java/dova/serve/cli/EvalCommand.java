@@ -1,6 +1,5 @@
 package dova.serve.cli;
 
-import dova.ingest.idx.DataSet;
 import dova.ingest.idx.LabelledImages;
 import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Accuracy of a model on the processor widths it was exported for. */
@@ -22,11 +22,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "integer model file (.dova)")
     Path model;
 
-    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
-    Path dataDir;
+    @Mixin
+    DataOptions dataSet = new DataOptions();
 
     @Option(names = "--overflow", defaultValue = "wrap", description = "wrap or saturate (default: ${DEFAULT-VALUE})")
     String overflow;
@@ -34,7 +31,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         IntegerModel m = ModelIo.read(model);
-        LabelledImages test = DataSet.parse(data).load(dataDir, DataSet.Split.TEST);
+        LabelledImages test = dataSet.test(0);
         ProcessorConfig cfg = ProcessorConfig.baseline().withAccumulator(m.accumulatorBits(), Overflow.parse(overflow))
                 .withMultiplierBits(m.multiplierBits());
         SimulationResult r = Simulation.run(m, cfg, test.pixels(), test.labels(), test.count(), 2, null);

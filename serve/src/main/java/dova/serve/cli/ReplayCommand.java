@@ -1,14 +1,13 @@
 package dova.serve.cli;
 
 import dova.ingest.frame.PixelFormat;
-import dova.ingest.idx.DataSet;
 import dova.ingest.replay.CameraReplayer;
 import dova.ingest.replay.Drift;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Publishes a data set to Kafka as cameras. */
@@ -21,11 +20,8 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--topic", defaultValue = "dova-frames", description = "frames topic (default: ${DEFAULT-VALUE})")
     String topic;
 
-    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
-    Path dataDir;
+    @Mixin
+    DataOptions dataSet = new DataOptions();
 
     @Option(names = "--cameras", defaultValue = "4", description = "cameras (default: ${DEFAULT-VALUE})")
     int cameras;
@@ -54,7 +50,7 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PixelFormat f = PixelFormat.valueOf(format.toUpperCase(Locale.ROOT));
-        var set = DataSet.parse(data).load(dataDir, DataSet.Split.TEST);
+        var set = dataSet.test(0);
         CameraReplayer r = new CameraReplayer(new CameraReplayer.Settings(bootstrap, topic, cameras, fps, loop, frames,
                 Drift.parse(drift), Duration.ofSeconds(driftAfter), strength, f, 1), set);
         Thread t = new Thread(r, "replay");

@@ -1,6 +1,5 @@
 package dova.serve.cli;
 
-import dova.ingest.idx.DataSet;
 import dova.ingest.idx.LabelledImages;
 import dova.sim.ProcessorConfig;
 import dova.sim.eval.Reports;
@@ -26,11 +25,8 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "integer model file (.dova)")
     Path model;
 
-    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
-    Path dataDir;
+    @Mixin
+    DataOptions dataSet = new DataOptions();
 
     @Option(names = "--limit", defaultValue = "0", description = "first N test images only (default: all)")
     int limit;
@@ -51,13 +47,10 @@ public final class SimulateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ProcessorConfig cfg = processor.config();
         IntegerModel m = ModelIo.read(model);
-        LabelledImages test = DataSet.parse(data).load(dataDir, DataSet.Split.TEST);
-        if (limit > 0) {
-            test = test.head(limit);
-        }
+        LabelledImages test = dataSet.test(limit);
         if (test.pixelsPerImage() != m.inputSpec().size()) {
             throw new IllegalArgumentException("model " + model + " takes " + m.inputSpec().shape() + " inputs; "
-                    + data + " images are 1x" + test.rows() + "x" + test.cols());
+                    + dataSet.data + " images are 1x" + test.rows() + "x" + test.cols());
         }
         List<ProcessorConfig> configs = new ArrayList<>();
         if (!noBaseline) {
