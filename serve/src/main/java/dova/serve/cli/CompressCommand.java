@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The full compression pipeline, then the result measured on accelerator-sim. */
@@ -27,11 +28,8 @@ public class CompressCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "lenet", description = "lenet, resnet or mobilenet (default: ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--data-dir", defaultValue = "data", description = "data folder (default: ${DEFAULT-VALUE})")
-    Path dataDir;
+    @Mixin
+    DataOptions dataSet = new DataOptions();
 
     @Option(names = "--out", defaultValue = "out", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
@@ -108,7 +106,7 @@ public class CompressCommand implements Callable<Integer> {
         int below = Math.max(0, 16 - accBits);
         int minWeightLimit = this.minWeightLimit >= 0 ? this.minWeightLimit : Math.max(3, 31 >> below);
         int minActivationBits = this.minActivationBits >= 0 ? this.minActivationBits : Math.max(2, 4 - below / 2);
-        return new CompressOptions(Architecture.parse(model), DataSet.parse(data), dataDir, out, epochs, qatEpochs, batch, lr,
+        return new CompressOptions(Architecture.parse(model), DataSet.parse(dataSet.data), dataSet.dataDir, out, epochs, qatEpochs, batch, lr,
                 qatLr, seed, accBits, mulBits, Overflow.parse(overflow), !noDownscaling, !noOverflow, guaranteed,
                 overflowTarget, narrowFactor, minWeightLimit, minActivationBits, scheduleSteps, pruneMultiple, pruneRatio, from, trainLimit).validate();
     }

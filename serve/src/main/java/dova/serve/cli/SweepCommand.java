@@ -1,6 +1,5 @@
 package dova.serve.cli;
 
-import dova.ingest.idx.DataSet;
 import dova.ingest.idx.LabelledImages;
 import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;
@@ -22,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,11 +42,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--naive", required = true, description = "the naive (post-training quantized) model")
     Path naive;
 
-    @Option(names = "--data", defaultValue = "mnist", description = "mnist or fashion-mnist")
-    String data;
-
-    @Option(names = "--data-dir", defaultValue = "data")
-    Path dataDir;
+    @Mixin
+    DataOptions dataSet = new DataOptions();
 
     @Option(names = "--fp32", defaultValue = "NaN", description = "FP32 test accuracy (0..1) to print beside")
     double fp32;
@@ -113,12 +110,12 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        test = DataSet.parse(data).load(dataDir, DataSet.Split.TEST);
+        test = dataSet.test(0);
         String header = "| model | A | M | overflow | accuracy | overflow events | images with overflow | MACs/img"
                 + " | energy nJ/img | area um^2 |\n|---|---|---|---|---|---|---|---|---|---|\n";
         StringBuilder md = new StringBuilder();
         md.append("Every accuracy below is measured by running the integer model bit-exactly on accelerator-sim over"
-                + " the full ").append(test.count()).append("-image ").append(data).append(" test set.\n\n");
+                + " the full ").append(test.count()).append("-image ").append(dataSet.data).append(" test set.\n\n");
         if (!command.isBlank()) {
             md.append("Produced by: `").append(command).append("`\n\n");
         }
@@ -158,7 +155,7 @@ public final class SweepCommand implements Callable<Integer> {
                         .append('\n');
             }
         }
-        LinePlot plot = new LinePlot(data + ": accuracy on accelerator-sim vs accumulator bits (M = 12)",
+        LinePlot plot = new LinePlot(dataSet.data + ": accuracy on accelerator-sim vs accumulator bits (M = 12)",
                 "accumulator bits A", "accuracy");
         curves.forEach((name, pts) -> {
             pts.sort((x, y) -> Double.compare(x[0], y[0]));
