@@ -253,6 +253,23 @@ public final class QuantNet extends AbstractBlock {
         return x.reshape(x.getShape().get(0), classes);
     }
 
+    /**
+     * {@code v} times a constant, through a scalar array that stays attached to {@code v}'s manager.
+     * DJL's {@code mul(Number)}, {@code div(Number)}, {@code add(Number)} and {@code sub(Number)} wrap
+     * the number in a zero-copy native tensor and close it as soon as the op returns, but autograd
+     * keeps that tensor for the backward pass: once the garbage collector frees its buffer, the
+     * gradients read freed memory (non-finite gradients at random steps). Every constant on the
+     * training path therefore goes through this method or {@link #constant}.
+     */
+    static NDArray times(NDArray v, float f) {
+        return v.mul(constant(v, f));
+    }
+
+    /** A scalar constant attached to {@code like}'s manager, alive until that manager or scope closes. */
+    static NDArray constant(NDArray like, float f) {
+        return like.getManager().create(f);
+    }
+
     /** Rounds half to even (as torch.round and Math.rint) with a straight-through gradient. */
     static NDArray roundSte(NDArray v) {
         return v.add(v.round().sub(v).stopGradient());
@@ -260,7 +277,7 @@ public final class QuantNet extends AbstractBlock {
 
     /** floor(v + 1/2) (roundShift's rounding) with a straight-through gradient. */
     static NDArray roundHalfUpSte(NDArray v) {
-        return v.add(v.add(0.5f).floor().sub(v).stopGradient());
+        return v.add(v.add(constant(v, 0.5f)).floor().sub(v).stopGradient());
     }
 
     /** Per-channel weight scales {@code max|W[c]| / limit} in float32, as the exporter computes them. */
@@ -386,7 +403,7 @@ public final class QuantNet extends AbstractBlock {
                 double sy = settings.activationScales.get(g.name());
                 double r = sx / (sy * gh * gw); // the exporter's expression, operand for operand
                 float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
-                x = roundHalfUpSte(sum.mul(reff)).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
+                x = roundHalfUpSte(times(sum, reff)).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
                 sx = sy;
                 xMax = xUnsigned ? 255 : 128;
             } else if (op instanceof Op.Flatten) {
@@ -408,7 +425,7 @@ public final class QuantNet extends AbstractBlock {
                     f1 = (float) r1;
                     f2 = (float) r2;
                 }
-                NDArray y = roundHalfUpSte(x.mul(f1).add(saved.get(res.tag()).mul(f2)));
+                NDArray y = roundHalfUpSte(times(x, f1).add(times(saved.get(res.tag()), f2)));
                 x = y.clip(res.relu() ? 0 : -128, res.relu() ? 255 : 127);
                 sx = sy;
                 xUnsigned = res.relu();
@@ -416,7 +433,7 @@ public final class QuantNet extends AbstractBlock {
             }
         }
         // logits in real units for the loss
-        return x.reshape(x.getShape().get(0), classes).mul((float) sx);
+        return times(x.reshape(x.getShape().get(0), classes), (float) sx);
     }
 
     /** WRAP: exact two's complement wrap of the sum; SATURATE: clamp (zero gradient outside). Straight-through otherwise. */
@@ -425,7 +442,8 @@ public final class QuantNet extends AbstractBlock {
             return acc.clip(accMin, accMax);
         }
         double span = accMax - accMin + 1;
-        NDArray wrapped = acc.sub(acc.sub(accMin).div(span).floor().mul(span));
+        NDArray spanArr = constant(acc, (float) span);
+        NDArray wrapped = acc.sub(acc.sub(constant(acc, (float) accMin)).div(spanArr).floor().mul(spanArr));
         return acc.add(wrapped.sub(acc).stopGradient());
     }
 
