@@ -9,6 +9,7 @@ import dova.compress.net.QuantNet;
 import dova.compress.train.TrainingLoop;
 import dova.ingest.idx.DataSet;
 import dova.ingest.idx.LabelledImages;
+import dova.sim.FixedPoint;
 import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;
 import dova.sim.exec.Executor;
@@ -80,6 +81,59 @@ class ExportAgreementTest {
         // this naive model overflows 16 bits massively; a few accumulators then exceed 2^24, where the
         // float32 training simulation stops being exact, so agreement is required at 98%, not 100%
         assertTrue(agreement(16, 12, Overflow.WRAP) >= 0.98 * test.count());
+    }
+
+    /**
+     * The training side counts an overflow event for every final sum outside A bits. For the first
+     * layer, whose input is the exact pixels, the count must equal a brute-force count over the
+     * exported integer weights, in every accumulator mode (the modes differ only downstream).
+     */
+    @Test
+    void firstLayerOverflowCountsMatchABruteForceCount() {
+        QuantNet net = loop.net();
+        LabelledImages few = test.head(40);
+        int bits = 16;
+        net.settings().quantized = true;
+        net.settings().accumulatorBits = bits;
+        net.settings().multiplierBits = 12;
+        net.settings().overflow = Overflow.WRAP;
+        IntegerModel m = Exporter.export(net, "lenet", bits, 12);
+        dova.sim.model.Conv2d c = (dova.sim.model.Conv2d) m.layers().get(0);
+        long expected = 0;
+        int h = few.rows();
+        int w = few.cols();
+        for (int img = 0; img < few.count(); img++) {
+            for (int oc = 0; oc < c.outChannels(); oc++) {
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        long acc = c.bias()[oc];
+                        for (int ky = 0; ky < 3; ky++) {
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = y + ky - 1;
+                                int ix = x + kx - 1;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                    acc += (long) c.weights()[oc * 9 + ky * 3 + kx]
+                                            * (few.pixels()[img * h * w + iy * w + ix] & 0xff);
+                                }
+                            }
+                        }
+                        expected += acc > FixedPoint.maxSigned(bits) || acc < FixedPoint.minSigned(bits) ? 1 : 0;
+                    }
+                }
+            }
+        }
+        assertTrue(expected > 0, "this naive model overflows 16 bits in its first layer");
+        for (Overflow mode : Overflow.values()) {
+            for (boolean aware : new boolean[] {true, false}) {
+                net.settings().overflow = mode;
+                net.settings().overflowAware = aware;
+                net.settings().resetOverflowCounts();
+                loop.predict(few, 20);
+                long[] counts = net.settings().overflowCounts.get(c.name());
+                assertEquals(expected, counts[0], mode + (aware ? " simulated" : " exact sums"));
+                assertEquals((long) few.count() * c.outChannels() * h * w, counts[1]);
+            }
+        }
     }
 
     @Test

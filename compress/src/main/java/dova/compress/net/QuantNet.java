@@ -272,28 +272,79 @@ public final class QuantNet extends AbstractBlock {
 
     /** Rounds half to even (as torch.round and Math.rint) with a straight-through gradient. */
     static NDArray roundSte(NDArray v) {
-        return v.add(v.round().sub(v).stopGradient());
+        NDArray value = v.stopGradient();
+        return v.add(value.round().sub(value)); // one recorded op; |round(v) - v| <= 1/2 is exact in float
     }
 
-    /** floor(v + 1/2) (roundShift's rounding) with a straight-through gradient. */
-    static NDArray roundHalfUpSte(NDArray v) {
-        return v.add(v.add(constant(v, 0.5f)).floor().sub(v).stopGradient());
+    /**
+     * {@code target} as the forward value, {@code v}'s gradient: {@code target + (v - v)} is
+     * {@code target} exactly (unlike {@code v + (target - v)} when the two are far apart, as
+     * wrapped sums are), and costs two recorded ops whose backward passes are identities.
+     */
+    static NDArray straightThrough(NDArray v, NDArray target) {
+        return v.sub(v.stopGradient()).add(target);
+    }
+
+    /**
+     * Forward value {@code clip(target, lo, hi)} ({@code target}: detached integers); gradient
+     * {@code d(source) * factor} where {@code target} lies in {@code [lo, hi]} and {@code keep}
+     * (a 0/1 float mask, or null) is 1, zero elsewhere. This is clamp's own backward rule, folded
+     * into a single recorded multiplication with a float mask: clamp's backward builds boolean
+     * masks, several times slower than float ops on this engine, and dominated the step.
+     */
+    static NDArray clipStraightThrough(NDArray source, NDArray factor, NDArray target, float lo, float hi, NDArray keep) {
+        NDArray out = target.clip(lo, hi);
+        NDArray mask = equalMask(out, target);
+        if (keep != null) {
+            mask.muli(keep);
+        }
+        if (factor != null) {
+            mask.muli(factor); // broadcast in place
+        }
+        NDArray y = straightThrough(source.mul(mask), out);
+        mask.close(); // autograd holds its own reference
+        out.close();
+        return y;
+    }
+
+    /** 1 where the integer-valued tensors {@code a} and {@code b} are equal, 0 elsewhere: relu(1 - |a - b|), float ops only. */
+    static NDArray equalMask(NDArray a, NDArray b) {
+        NDArray d = a.sub(b);
+        NDArray m = d.abs();
+        d.close();
+        m.negi();
+        m.addi(constant(m, 1f));
+        NDArray mask = ai.djl.nn.Activation.relu(m);
+        m.close();
+        return mask;
+    }
+
+    /** Per-channel {@code max|W[c]|} computed by the engine; only {@code oc} floats reach the host. */
+    private static float[] channelMaxima(NDArray w) {
+        return w.stopGradient().reshape(w.getShape().get(0), -1).abs().max(new int[] {1}).toFloatArray();
     }
 
     /** Per-channel weight scales {@code max|W[c]| / limit} in float32, as the exporter computes them. */
     public static float[] weightScales(float[] w, int outChannels, int limit) {
         int per = w.length / outChannels;
-        float[] s = new float[outChannels];
+        float[] max = new float[outChannels];
         for (int c = 0; c < outChannels; c++) {
-            float max = 0;
             for (int i = c * per; i < (c + 1) * per; i++) {
-                max = Math.max(max, Math.abs(w[i]));
+                max[c] = Math.max(max[c], Math.abs(w[i]));
             }
-            if (!Float.isFinite(max)) {
+        }
+        return scalesFromMaxima(max, limit);
+    }
+
+    /** {@code max(maxima[c], 1e-8) / limit} in float32; non-finite maxima mean training diverged. */
+    static float[] scalesFromMaxima(float[] maxima, int limit) {
+        float[] s = new float[maxima.length];
+        for (int c = 0; c < maxima.length; c++) {
+            if (!Float.isFinite(maxima[c])) {
                 throw new IllegalStateException("output channel " + c + " has non-finite weights: training diverged"
                         + " (try a lower learning rate)");
             }
-            s[c] = Math.max(max, 1e-8f) / (float) limit;
+            s[c] = Math.max(maxima[c], 1e-8f) / (float) limit;
         }
         return s;
     }
@@ -344,7 +395,7 @@ public final class QuantNet extends AbstractBlock {
                 NDArray bv = value(store, biases.get(name), x, training);
                 int oc = (int) wv.getShape().get(0);
                 int limit = settings.weightLimits.get(name);
-                float[] sw = weightScales(wv.toFloatArray(), oc, limit);
+                float[] sw = scalesFromMaxima(channelMaxima(wv), limit);
                 if (settings.guaranteed) {
                     sw = guaranteedScales(wv.toFloatArray(), bv.toFloatArray(), sw, sx, xMax,
                             settings.accumulatorBits);
@@ -367,15 +418,19 @@ public final class QuantNet extends AbstractBlock {
                 } else {
                     acc = Linear.linear(x, wq, bq).singletonOrThrow();
                 }
+                // Values (no autograd) and gradient path are separate: the processor's accumulator and
+                // requantized output are computed on detached tensors, the gradient flows straight
+                // through wrapping and rounding (and is cut where SATURATE clamps).
+                NDArray accValue = acc.stopGradient();
+                long[] counts = null;
                 if (!training || settings.overflowAware) {
-                    long over = acc.gt(accMax).logicalOr(acc.lt(accMin)).toType(DataType.INT64, false).sum().getLong();
-                    long[] counts = settings.overflowCounts.computeIfAbsent(name, k -> new long[2]);
-                    counts[0] += over;
+                    counts = settings.overflowCounts.computeIfAbsent(name, k -> new long[2]);
                     counts[1] += acc.size();
                 }
-                if (settings.overflowAware) {
-                    acc = simulateAccumulator(acc, accMin, accMax);
-                }
+                NDArray held = accumulatorValues(accValue, accMin, accMax, settings.overflowAware, counts);
+                // SATURATE: no gradient where the accumulator clamps
+                NDArray keep = settings.overflowAware && settings.overflow == Overflow.SATURATE
+                        ? equalMask(held, accValue) : null;
                 double sy = settings.activationScales.get(name);
                 float[] reff = new float[oc];
                 for (int c = 0; c < oc; c++) {
@@ -384,9 +439,22 @@ public final class QuantNet extends AbstractBlock {
                             ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
                 }
                 Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
-                NDArray y = roundHalfUpSte(acc.mul(mgr.create(reff).reshape(rShape)));
+                NDArray rArr = mgr.create(reff).reshape(rShape);
+                NDArray scaledHeld = held.mul(rArr);
+                scaledHeld.addi(constant(scaledHeld, 0.5f));
+                NDArray target = scaledHeld.floor();
+                // detached temporaries: freed now rather than at the end of the step, so that the
+                // allocator reuses warm memory (autograd never needs them)
+                scaledHeld.close();
+                if (held != accValue) {
+                    held.close();
+                }
                 int qmax = settings.qmax(name, relu);
-                x = y.clip(relu ? 0 : -qmax - 1, qmax);
+                x = clipStraightThrough(acc, rArr, target, relu ? 0 : -qmax - 1, qmax, keep);
+                target.close();
+                if (keep != null) {
+                    keep.close();
+                }
                 sx = sy;
                 xUnsigned = relu;
                 xMax = relu ? qmax : qmax + 1;
@@ -397,13 +465,15 @@ public final class QuantNet extends AbstractBlock {
                 int gh = (int) x.getShape().get(2);
                 int gw = (int) x.getShape().get(3);
                 NDArray sum = x.sum(new int[] {2, 3}, true);
-                if (settings.overflowAware) {
-                    sum = simulateAccumulator(sum, accMin, accMax);
-                }
+                NDArray sumValue = sum.stopGradient();
+                NDArray held = accumulatorValues(sumValue, accMin, accMax, settings.overflowAware, null);
+                NDArray gradPath = settings.overflowAware && settings.overflow == Overflow.SATURATE
+                        ? sum.clip(accMin, accMax) : sum;
                 double sy = settings.activationScales.get(g.name());
                 double r = sx / (sy * gh * gw); // the exporter's expression, operand for operand
                 float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
-                x = roundHalfUpSte(times(sum, reff)).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
+                NDArray target = times(held, reff).add(constant(held, 0.5f)).floor();
+                x = straightThrough(times(gradPath, reff), target).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
                 sx = sy;
                 xMax = xUnsigned ? 255 : 128;
             } else if (op instanceof Op.Flatten) {
@@ -425,8 +495,12 @@ public final class QuantNet extends AbstractBlock {
                     f1 = (float) r1;
                     f2 = (float) r2;
                 }
-                NDArray y = roundHalfUpSte(times(x, f1).add(times(saved.get(res.tag()), f2)));
-                x = y.clip(res.relu() ? 0 : -128, res.relu() ? 255 : 127);
+                NDArray pre = times(x, f1).add(times(saved.get(res.tag()), f2));
+                NDArray half = pre.stopGradient().add(constant(pre, 0.5f));
+                NDArray target = half.floor();
+                half.close();
+                x = clipStraightThrough(pre, null, target, res.relu() ? 0 : -128, res.relu() ? 255 : 127, null);
+                target.close();
                 sx = sy;
                 xUnsigned = res.relu();
                 xMax = xUnsigned ? 255 : 128;
@@ -436,15 +510,55 @@ public final class QuantNet extends AbstractBlock {
         return times(x.reshape(x.getShape().get(0), classes), (float) sx);
     }
 
-    /** WRAP: exact two's complement wrap of the sum; SATURATE: clamp (zero gradient outside). Straight-through otherwise. */
-    private NDArray simulateAccumulator(NDArray acc, double accMin, double accMax) {
-        if (settings.overflow == Overflow.SATURATE) {
-            return acc.clip(accMin, accMax);
+    /**
+     * The A-bit accumulator the processor holds for exact sums {@code value} (no gradient): with
+     * {@code simulate}, WRAP is the two's complement wrap ({@code 1 / 2^A} and {@code 2^A} are
+     * exact in float) and SATURATE the clamp; without, the exact sums. Wrapping the final sum is
+     * exact for WRAP; for SATURATE it is the usual approximation (the processor saturates group
+     * by group). Adds the number of sums outside A bits to {@code counts[0]} when non-null. Written
+     * for speed: in-place steps on temporaries, float counts (comparisons to bool are slower).
+     */
+    private NDArray accumulatorValues(NDArray value, double accMin, double accMax, boolean simulate, long[] counts) {
+        if (!simulate && counts == null) {
+            return value;
+        }
+        if (!simulate || settings.overflow == Overflow.SATURATE) {
+            NDArray clamped = value.clip(accMin, accMax);
+            if (counts != null) {
+                try (NDArray diff = clamped.sub(value)) {
+                    counts[0] += countNonzero(diff);
+                }
+            }
+            if (simulate) {
+                return clamped;
+            }
+            clamped.close();
+            return value;
         }
         double span = accMax - accMin + 1;
-        NDArray spanArr = constant(acc, (float) span);
-        NDArray wrapped = acc.sub(acc.sub(constant(acc, (float) accMin)).div(spanArr).floor().mul(spanArr));
-        return acc.add(wrapped.sub(acc).stopGradient());
+        NDArray wraps = value.sub(constant(value, (float) accMin));
+        wraps.muli(constant(value, (float) (1 / span)));
+        wraps = wraps.floor(); // how many times 2^A each sum wraps: non-zero exactly when it overflows
+        if (counts != null) {
+            counts[0] += countNonzero(wraps);
+        }
+        wraps.muli(constant(value, (float) span));
+        NDArray held = value.sub(wraps);
+        wraps.close();
+        return held;
+    }
+
+    /**
+     * Non-zero elements of an integer-valued float tensor: {@code sum(min(|v|, 1))} in float ops
+     * (a boolean reduction is several times slower on this engine), temporaries freed at once.
+     * Exact: every partial sum is an integer below 2^24 (float64 for larger tensors).
+     */
+    private static long countNonzero(NDArray v) {
+        try (NDArray abs = v.abs(); NDArray one = abs.minimum(1f);
+             NDArray wide = one.toType(v.size() < (1 << 24) ? DataType.FLOAT32 : DataType.FLOAT64, false);
+             NDArray sum = wide.sum()) {
+            return Math.round(sum.toType(DataType.FLOAT64, false).getDouble());
+        }
     }
 
     /** Copies of the op list with channel counts as given (for pruning). */
