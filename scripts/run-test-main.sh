@@ -10,6 +10,7 @@ mvn -q -B -ntp install -DskipTests
 mvn -q -B -ntp -pl "$module" test-compile
 cp_file=$(mktemp)
 mvn -q -B -ntp -pl "$module" dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
+source scripts/native-env.sh
 mkdir -p .djl/jna
 exec java -Xmx4g -DDJL_CACHE_DIR="$PWD/.djl" -Djna.tmpdir="$PWD/.djl/jna" -Dai.djl.offline=true \
   -cp "$module/target/test-classes:$module/target/classes:$(cat "$cp_file")" "$cls" "$@"

@@ -31,14 +31,21 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** One optimizer step (forward, backward, Adam) of LeNet at batch 32: FP32 against downscaling- and overflow-aware QAT. */
+/**
+ * One optimizer step (forward, backward, Adam) at batch 32: FP32 against downscaling- and
+ * overflow-aware QAT (A16/M12 WRAP), LeNet and the ResNet-20-like network. QAT's first
+ * iterations are slower while the native allocator settles, hence the long warm-up.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 3)
-@Measurement(iterations = 3, time = 4)
+@Warmup(iterations = 5, time = 3)
+@Measurement(iterations = 5, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1"})
 public class TrainingStepBenchmark {
+    @Param({"lenet", "resnet"})
+    String model;
+
     @Param({"fp32", "qat"})
     String mode;
 
@@ -49,7 +56,8 @@ public class TrainingStepBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        QuantNet net = new QuantNet(Architecture.LENET, Architecture.LENET.ops(10, 1), 10, 1, 28, 28);
+        Architecture arch = Architecture.parse(model);
+        QuantNet net = new QuantNet(arch, arch.ops(10, 1), 10, 1, 28, 28);
         loop = TrainingLoop.create(net, 1);
         byte[] px = new byte[256 * 784];
         new Random(3).nextBytes(px);
