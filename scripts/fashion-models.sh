@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The ResNet-20-like and MobileNet-style networks on Fashion-MNIST, compressed at A16/M12 WRAP,
 # measured on accelerator-sim (full test set); appends the reports to
-# docs/results/compression-fashion-models.md.   About 15 minutes per network on 2 cores.
+# docs/results/compression-fashion-models.md.   About 15 minutes per network (one core each: two invocations can run side by side).
 #   scripts/fashion-models.sh [resnet] [mobilenet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./dova --version >/dev/null
-export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-fashion-models"
-rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(resnet mobilenet)
+# a frozen copy of the jars per invocation, so that two invocations can run side by side
+export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-fashion-models-$(IFS=-; echo "${models[*]}")"
+rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
 md=docs/results/compression-fashion-models.md
 for m in "${models[@]}"; do
   cmd="./dova compress --model $m --data fashion-mnist --epochs 2 --qat-epochs 1 --acc-bits 16 --mul-bits 12 --overflow wrap --qat-lr 0.0001 --seed 1 --out out/results/fashion-$m"

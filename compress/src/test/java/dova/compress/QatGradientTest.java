@@ -46,7 +46,8 @@ class QatGradientTest {
     @BeforeAll
     static void setUp() {
         data = TestData.load(DataSet.MNIST, DataSet.Split.TRAIN, 64);
-        QuantNet net = new QuantNet(Architecture.RESNET, Architecture.RESNET.ops(10, 1), 10, 1, 28, 28);
+        QuantNet net = new QuantNet(Architecture.RESNET, QuantNet.withoutBatchNorm(Architecture.RESNET.ops(10, 1)), 10, 1, 28,
+                28);
         loop = TrainingLoop.create(net, 11);
         loop.calibrate(data, 32);
     }

@@ -23,6 +23,9 @@ public final class Exporter {
      */
     public static IntegerModel export(QuantNet net, String name, int accumulatorBits, int multiplierBits) {
         QuantSettings st = net.settings();
+        if (net.hasBatchNorm()) {
+            throw new IllegalStateException("network " + name + " still has batch norm: fold it (BatchNormFolding) before export");
+        }
         if (st.activationScales.isEmpty()) {
             throw new IllegalStateException("network " + name + " is not calibrated: run calibration before export");
         }

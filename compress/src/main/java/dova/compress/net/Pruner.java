@@ -11,7 +11,8 @@ import java.util.stream.IntStream;
 
 /**
  * Channel pruning to multiples of the processor's lane count. Filters are ranked by the L1
- * norm of their weights (no batch-norm here, so no gamma to rank by) and the weakest are
+ * norm of their weights, after batch norm is folded into them (so the ranking includes each
+ * channel's batch-norm scale {@code gamma / sqrt(var + eps)}), and the weakest are
  * removed, keeping {@code max(multiple, floor(C * (1 - ratio) / multiple) * multiple)}
  * channels per layer. A layer is pruned only when its output feeds plain convolutions,
  * depthwise convolutions (which lose the same channels), pools, flatten or a dense layer; a
@@ -24,6 +25,10 @@ public final class Pruner {
 
     /** Plan: for each prunable conv op, the sorted output channels to keep. */
     public static Map<String, int[]> plan(QuantNet net, int multiple, double ratio) {
+        if (net.hasBatchNorm()) {
+            throw new IllegalStateException("fold batch norm (BatchNormFolding) before pruning: filters are ranked by"
+                    + " the L1 norm of their folded weights");
+        }
         Map<String, int[]> keep = new LinkedHashMap<>();
         List<Op> ops = net.ops();
         for (int i = 0; i < ops.size(); i++) {
@@ -72,11 +77,12 @@ public final class Pruner {
         for (Op op : ops) {
             if (op instanceof Op.Conv c) {
                 if (c.groups() > 1 && channels > 0) {
-                    out.add(new Op.Conv(c.name(), channels, c.kernel(), c.stride(), c.pad(), channels, c.relu()));
+                    out.add(c.withOutChannels(channels));
                     continue;
                 }
                 channels = keep.containsKey(c.name()) ? keep.get(c.name()).length : c.outChannels();
-                out.add(new Op.Conv(c.name(), channels, c.kernel(), c.stride(), c.pad(), c.groups(), c.relu()));
+                out.add(new Op.Conv(c.name(), channels, c.kernel(), c.stride(), c.pad(), c.groups(), c.relu(),
+                        c.batchNorm()));
             } else {
                 out.add(op);
             }

@@ -41,6 +41,9 @@ import java.util.Map;
  */
 public final class QuantNet extends AbstractBlock {
     private static final byte VERSION = 1;
+    /** Batch-norm running-average momentum (DJL's convention: the share of the old value kept). */
+    static final float BN_MOMENTUM = 0.9f;
+    public static final float BN_EPSILON = 1e-5f;
 
     private final Architecture architecture;
     private final List<Op> ops;
@@ -48,6 +51,8 @@ public final class QuantNet extends AbstractBlock {
     private final Shape inputShape;
     private final Map<String, Parameter> weights = new LinkedHashMap<>();
     private final Map<String, Parameter> biases = new LinkedHashMap<>();
+    /** Batch-norm parameters of convs that have one: gamma, beta, running mean, running variance. */
+    private final Map<String, Parameter[]> batchNorms = new LinkedHashMap<>();
     /** Input shape (C, H, W) of each conv / dense op, and whether each op's output is unsigned. */
     private final Map<String, int[]> inShapes = new HashMap<>();
     private final Map<String, Boolean> unsignedOut = new LinkedHashMap<>();
@@ -88,6 +93,18 @@ public final class QuantNet extends AbstractBlock {
                         .optShape(new Shape(conv.outChannels(), c / conv.groups(), conv.kernel(), conv.kernel())).build()));
                 biases.put(conv.name(), addParameter(Parameter.builder().setName(conv.name() + "_bias")
                         .setType(Parameter.Type.BIAS).optShape(new Shape(conv.outChannels())).build()));
+                if (conv.batchNorm()) {
+                    Shape per = new Shape(conv.outChannels());
+                    batchNorms.put(conv.name(), new Parameter[] {
+                        addParameter(Parameter.builder().setName(conv.name() + "_gamma").setType(Parameter.Type.GAMMA)
+                                .optShape(per).build()),
+                        addParameter(Parameter.builder().setName(conv.name() + "_beta").setType(Parameter.Type.BETA)
+                                .optShape(per).build()),
+                        addParameter(Parameter.builder().setName(conv.name() + "_runningMean")
+                                .setType(Parameter.Type.RUNNING_MEAN).optShape(per).optRequiresGrad(false).build()),
+                        addParameter(Parameter.builder().setName(conv.name() + "_runningVar")
+                                .setType(Parameter.Type.RUNNING_VAR).optShape(per).optRequiresGrad(false).build())});
+                }
                 c = conv.outChannels();
                 h = (h + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
                 w = (w + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
@@ -168,6 +185,29 @@ public final class QuantNet extends AbstractBlock {
         return biases.get(op);
     }
 
+    /** Gamma, beta, running mean and running variance of a conv with batch norm, or null. */
+    public Parameter[] batchNorm(String op) {
+        return batchNorms.get(op);
+    }
+
+    /** Whether any conv still has batch norm (FP32 only: fold it before quantization or export). */
+    public boolean hasBatchNorm() {
+        return !batchNorms.isEmpty();
+    }
+
+    /** The op list with every batch norm removed (the shape of a network after folding). */
+    public static List<Op> withoutBatchNorm(List<Op> ops) {
+        List<Op> out = new ArrayList<>();
+        for (Op op : ops) {
+            if (op instanceof Op.Conv c && c.batchNorm()) {
+                out.add(new Op.Conv(c.name(), c.outChannels(), c.kernel(), c.stride(), c.pad(), c.groups(), c.relu(), false));
+            } else {
+                out.add(op);
+            }
+        }
+        return out;
+    }
+
     /** Input shape {C, H, W} of a conv or dense op. */
     public int[] inShape(String op) {
         return inShapes.get(op).clone();
@@ -219,6 +259,12 @@ public final class QuantNet extends AbstractBlock {
                 x = Conv2d.conv2d(x, value(store, weights.get(conv.name()), x, training),
                         value(store, biases.get(conv.name()), x, training), new Shape(conv.stride(), conv.stride()),
                         new Shape(conv.pad(), conv.pad()), new Shape(1, 1), conv.groups()).singletonOrThrow();
+                if (conv.batchNorm()) {
+                    Parameter[] bn = batchNorms.get(conv.name());
+                    x = ai.djl.nn.norm.BatchNorm.batchNorm(x, value(store, bn[2], x, training), value(store, bn[3], x, training),
+                            value(store, bn[0], x, training), value(store, bn[1], x, training), 1, BN_MOMENTUM, BN_EPSILON,
+                            training).singletonOrThrow();
+                }
                 if (conv.relu()) {
                     x = ai.djl.nn.Activation.relu(x);
                 }
@@ -375,6 +421,10 @@ public final class QuantNet extends AbstractBlock {
     }
 
     private NDArray forwardInteger(ParameterStore store, NDArray pixels, boolean training) {
+        if (hasBatchNorm()) {
+            throw new IllegalStateException("batch norm of " + batchNorms.keySet() + " must be folded into the convolutions"
+                    + " before quantization (BatchNormFolding.fold)");
+        }
         NDManager mgr = pixels.getManager();
         NDArray x = pixels;                     // integers 0..255, scale 1/255
         double sx = 1 / 255.0;
@@ -567,7 +617,7 @@ public final class QuantNet extends AbstractBlock {
         for (Op op : ops) {
             if (op instanceof Op.Conv c && channels.containsKey(c.name())) {
                 int n = channels.get(c.name());
-                out.add(new Op.Conv(c.name(), n, c.kernel(), c.stride(), c.pad(), c.groups() == 1 ? 1 : n, c.relu()));
+                out.add(c.withOutChannels(n));
             } else {
                 out.add(op);
             }

@@ -33,7 +33,8 @@ final class BenchModels {
 
     static QuantNet net(String name) {
         return switch (name) {
-            case "resnet28" -> new QuantNet(Architecture.RESNET, Architecture.RESNET.ops(10, 1), 10, 1, 28, 28);
+            case "resnet28" -> new QuantNet(Architecture.RESNET, QuantNet.withoutBatchNorm(Architecture.RESNET.ops(10, 1)), 10, 1,
+                    28, 28);
             case "mobilenet224" -> new QuantNet(Architecture.MOBILENET, mobilenet224(), 1000, 3, 224, 224);
             default -> throw new IllegalArgumentException("unknown benchmark model " + name);
         };

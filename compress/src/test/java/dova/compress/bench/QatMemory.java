@@ -26,7 +26,8 @@ public final class QatMemory {
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 500;
         int batch = 32;
         LabelledImages train = DataSet.FASHION_MNIST.load(data, DataSet.Split.TRAIN).head(steps * batch);
-        QuantNet net = new QuantNet(Architecture.RESNET, Architecture.RESNET.ops(10, 1), 10, 1, 28, 28);
+        QuantNet net = new QuantNet(Architecture.RESNET, QuantNet.withoutBatchNorm(Architecture.RESNET.ops(10, 1)), 10, 1, 28,
+                28);
         TrainingLoop loop = TrainingLoop.create(net, 5);
         loop.fit("fp32", train.head(Math.min(train.count(), 200 * batch)), 1, batch, 1e-3f, 5, System.err, null);
         loop.calibrate(train.head(1024), 128);

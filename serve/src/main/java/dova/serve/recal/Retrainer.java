@@ -39,8 +39,9 @@ public final class Retrainer {
             throws IOException {
         TensorSpec in = serving.inputSpec();
         int classes = serving.outputSpec().channels();
-        QuantNet net = new QuantNet(architecture, architecture.ops(classes, 1), classes, in.channels(), in.height(),
-                in.width());
+        // QAT checkpoints are saved after batch norm was folded
+        QuantNet net = new QuantNet(architecture, QuantNet.withoutBatchNorm(architecture.ops(classes, 1)), classes,
+                in.channels(), in.height(), in.width());
         TrainingLoop loop = TrainingLoop.create(net, seed);
         try {
             Checkpoint.load(net, checkpoint);
