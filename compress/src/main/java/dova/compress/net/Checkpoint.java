@@ -126,7 +126,10 @@ public final class Checkpoint {
             }
             int np = in.readInt();
             if (np != net.getDirectParameters().size()) {
-                throw new IOException(file + ": " + np + " parameters, the network has " + net.getDirectParameters().size());
+                throw new IOException(file + ": " + np + " parameters, the network has " + net.getDirectParameters().size()
+                        + (net.hasBatchNorm() ? " (an FP32 network with batch norm: is this a QAT checkpoint, saved after"
+                        + " folding, or one from before batch norm was added?)" : " (a checkpoint of another layout: an"
+                        + " FP32 checkpoint with batch norm, or a pruned network?)"));
             }
             float[][] values = new float[np][];
             int i = 0;
