@@ -150,6 +150,7 @@ public final class Recalibrator implements AutoCloseable {
         int cut = (int) (labelled.size() * 0.7);
         List<Sample> holdout = labelled.isEmpty() ? samples : labelled.subList(cut, labelled.size());
         Outcome outcome;
+        Retrainer.Result retrained = null;
         try {
             RescalingPlan plan = RescalingPlanner.plan(serving.model(), profile, target, calibration.percentile(), px,
                     samples.size(), 20);
@@ -160,13 +161,13 @@ public final class Recalibrator implements AutoCloseable {
             String detail = plan.iterations() + " planning iterations";
             if (retrainer != null && settings.retrain() && cut >= 100) {
                 try {
-                    IntegerModel retrained = retrainer.retrain(serving.model(), target, images(labelled.subList(0, cut)),
+                    retrained = retrainer.retrain(serving.model(), target, images(labelled.subList(0, cut)),
                             settings.retrainEpochs(), 1);
-                    double[] retrainedScore = score(retrained, target, holdout);
+                    double[] retrainedScore = score(retrained.model(), target, holdout);
                     detail += String.format(Locale.ROOT, "; recalibrated %.4f, retrained %.4f on the holdout",
                             candidateScore[0], retrainedScore[0]);
                     if (retrainedScore[0] >= candidateScore[0]) { // a tie on a small holdout: the adapted weights
-                        candidate = retrained;
+                        candidate = retrained.model();
                         candidateScore = retrainedScore;
                         method = "retrained";
                     }
@@ -185,6 +186,11 @@ public final class Recalibrator implements AutoCloseable {
                         serving.version(), event.describe(), servingScore[0], candidateScore[0], n));
                 pool.swap(new Deployment(v, candidate));
                 registry.makeCurrent(v);
+                if (retrained != null && candidate == retrained.model()) {
+                    // the next retraining builds on these weights
+                    retrainer.adopt(retrained, registry.dir().resolve(String.format(Locale.ROOT, "v%04d-qat.ckpt", v)));
+                    retrained = null;
+                }
                 metrics.modelVersion(v);
                 metrics.swapped();
                 outcome = new Outcome(Instant.now(), "accepted", method, serving.version(), v, servingScore[0],
@@ -198,6 +204,14 @@ public final class Recalibrator implements AutoCloseable {
             metrics.swapFailed();
             outcome = new Outcome(Instant.now(), "failed", "-", serving.version(), serving.version(), Double.NaN,
                     Double.NaN, 0, String.valueOf(e.getMessage()));
+        } finally {
+            if (retrained != null) { // not adopted: its temporary checkpoint goes
+                try {
+                    retrainer.discard(retrained);
+                } catch (java.io.IOException e) {
+                    System.err.println("could not delete " + retrained.checkpoint() + ": " + e.getMessage());
+                }
+            }
         }
         metrics.attempt(outcome.result(), Duration.ofNanos(System.nanoTime() - start));
         outcomes.add(outcome);

@@ -1,0 +1,77 @@
+package dova.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dova.ingest.idx.DataSet;
+import dova.ingest.idx.LabelledImages;
+import dova.serve.recal.Retrainer;
+import dova.sim.Overflow;
+import dova.sim.ProcessorConfig;
+import dova.sim.model.Conv2d;
+import dova.sim.model.IntegerModel;
+import dova.sim.model.ModelIo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Successive retrainings build on each other: an adopted result's checkpoint becomes the base of
+ * the next one, the configured checkpoint is never touched, and rejected results leave no files.
+ */
+class RetrainerTest {
+    static final Path INITIAL = Path.of("../models/lenet-mnist-a16m12-wrap-qat.ckpt");
+    static final Path MODEL = Path.of("../models/lenet-mnist-a16m12-wrap.dova");
+
+    private static LabelledImages images() throws IOException {
+        Path dir = Path.of(System.getProperty("test.data.dir", "../data"));
+        if (!Files.isDirectory(dir.resolve(DataSet.MNIST.folder()))) {
+            fail("MNIST missing under " + dir.toAbsolutePath() + ": run scripts/fetch-data.sh");
+        }
+        return DataSet.MNIST.load(dir, DataSet.Split.TEST).head(320);
+    }
+
+    private static byte[] firstLayerWeights(IntegerModel m) {
+        return ((Conv2d) m.layers().get(0)).weights();
+    }
+
+    @Test
+    void anAdoptedResultIsTheBaseOfTheNextRetraining(@TempDir Path registry) throws IOException {
+        byte[] initialBytes = Files.readAllBytes(INITIAL);
+        IntegerModel serving = ModelIo.read(MODEL);
+        ProcessorConfig target = ProcessorConfig.baseline().withAccumulator(16, Overflow.WRAP)
+                .withMultiplierBits(12);
+        LabelledImages data = images();
+        Retrainer retrainer = new Retrainer(INITIAL);
+        assertEquals(INITIAL, retrainer.base());
+
+        // without training, the initial weights come back
+        Retrainer.Result fromInitial = retrainer.retrain(serving, target, data, 0, 1);
+        retrainer.discard(fromInitial);
+        assertFalse(Files.exists(fromInitial.checkpoint()), "a discarded result leaves no file");
+
+        Retrainer.Result first = retrainer.retrain(serving, target, data, 2, 1);
+        assertTrue(Files.exists(first.checkpoint()));
+        assertFalse(Arrays.equals(firstLayerWeights(fromInitial.model()), firstLayerWeights(first.model())),
+                "two epochs changed the weights");
+        Path kept = registry.resolve("v0002-qat.ckpt");
+        retrainer.adopt(first, kept);
+        assertEquals(kept, retrainer.base());
+        assertFalse(Files.exists(first.checkpoint()), "adopting moves the temporary checkpoint");
+
+        // the next retraining starts from the adopted weights
+        Retrainer.Result next = retrainer.retrain(serving, target, data, 0, 1);
+        assertArrayEquals(firstLayerWeights(first.model()), firstLayerWeights(next.model()));
+        Path keptAgain = registry.resolve("v0003-qat.ckpt");
+        retrainer.adopt(next, keptAgain);
+        assertFalse(Files.exists(kept), "an adopted base that is replaced is deleted");
+        assertTrue(Files.exists(keptAgain));
+        assertArrayEquals(initialBytes, Files.readAllBytes(INITIAL), "the configured checkpoint is never changed");
+    }
+}
