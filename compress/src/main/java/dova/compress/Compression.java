@@ -141,7 +141,13 @@ public final class Compression {
                             schedule.apply();
                         }
                     }));
-            IntegerModel model = Exporter.export(net, name, o.accumulatorBits(), o.multiplierBits());
+            // QAT at this width simulated biases clamped to A bits: export them the same way
+            List<String> clamped = new ArrayList<>();
+            IntegerModel model = Exporter.export(net, name, o.accumulatorBits(), o.multiplierBits(), true, clamped);
+            if (!clamped.isEmpty()) {
+                log.printf("%d biases clamped to %d bits, as quantization-aware training simulated them: %s%n",
+                        clamped.size(), o.accumulatorBits(), clamped.size() <= 8 ? clamped : clamped.subList(0, 8) + " ...");
+            }
             Path modelFile = o.outDir().resolve(name + ".dova");
             ModelIo.write(model, modelFile);
             if (naive != null) {

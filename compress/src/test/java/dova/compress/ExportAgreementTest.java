@@ -1,6 +1,7 @@
 package dova.compress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dova.compress.net.Architecture;
@@ -14,6 +15,7 @@ import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;
 import dova.sim.exec.Executor;
 import dova.sim.model.IntegerModel;
+import dova.sim.model.InvalidModelException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,6 +83,47 @@ class ExportAgreementTest {
         // this naive model overflows 16 bits massively; a few accumulators then exceed 2^24, where the
         // float32 training simulation stops being exact, so agreement is required at 98%, not 100%
         assertTrue(agreement(16, 12, Overflow.WRAP) >= 0.98 * test.count());
+    }
+
+    /**
+     * A bias outside A bits is refused by default (naming layer and channel); with clamping, as
+     * quantization-aware training simulates it, the export succeeds and agrees with the
+     * training-side simulation at that width.
+     */
+    @Test
+    void biasesOutsideABitsAreRefusedOrClampedAsTrainingSimulatesThem() {
+        QuantNet net = loop.net();
+        int bits = 12;
+        InvalidModelException e = null;
+        for (; bits >= 6 && e == null; bits--) { // the widest accumulator that this naive model's biases exceed
+            try {
+                Exporter.export(net, "lenet", bits, 12);
+            } catch (InvalidModelException refused) {
+                e = refused;
+            }
+        }
+        bits++;
+        assertTrue(e != null, "some width from 12 down to 6 bits is too narrow for a bias");
+        assertTrue(e.getMessage().contains("does not fit a " + bits + "-bit accumulator"), e.getMessage());
+        java.util.List<String> clamped = new java.util.ArrayList<>();
+        final int width = bits;
+        IntegerModel m = Exporter.export(net, "lenet", width, 12, true, clamped);
+        assertFalse(clamped.isEmpty());
+        assertTrue(e.getMessage().startsWith("layer " + clamped.get(0).split("/")[0]), e.getMessage() + " vs " + clamped);
+        net.settings().quantized = true;
+        net.settings().accumulatorBits = width;
+        net.settings().multiplierBits = 12;
+        net.settings().overflow = Overflow.WRAP;
+        net.settings().overflowAware = true;
+        int[] training = loop.predict(test, 100);
+        int[] sim = simulate(m, ProcessorConfig.baseline().withAccumulator(width, Overflow.WRAP).withMultiplierBits(12));
+        System.err.printf("A%d/M12 WRAP, %d biases clamped: %d/%d identical predictions%n", width, clamped.size(),
+                java.util.stream.IntStream.range(0, sim.length).filter(i -> sim[i] == training[i]).count(), sim.length);
+        int same = 0;
+        for (int i = 0; i < sim.length; i++) {
+            same += sim[i] == training[i] ? 1 : 0;
+        }
+        assertTrue(same >= 0.98 * test.count(), same + " of " + test.count() + " identical predictions");
     }
 
     /**

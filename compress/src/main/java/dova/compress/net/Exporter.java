@@ -22,6 +22,18 @@ public final class Exporter {
      *     {@code accumulatorBits}, or whose multiplier cannot be represented in {@code multiplierBits}
      */
     public static IntegerModel export(QuantNet net, String name, int accumulatorBits, int multiplierBits) {
+        return export(net, name, accumulatorBits, multiplierBits, false, null);
+    }
+
+    /**
+     * As {@link #export(QuantNet, String, int, int)}; with {@code clampBiases}, a bias outside
+     * the A-bit range is clamped to it instead of refused. Quantization-aware training at A bits
+     * simulates exactly that clamp, so a model trained at this width is exported as it was
+     * trained; a model that was not must not be clamped silently. {@code clamped}, when
+     * non-null, receives "layer/channel" for every clamped bias.
+     */
+    public static IntegerModel export(QuantNet net, String name, int accumulatorBits, int multiplierBits,
+                                      boolean clampBiases, java.util.List<String> clamped) {
         QuantSettings st = net.settings();
         if (net.hasBatchNorm()) {
             throw new IllegalStateException("network " + name + " still has batch norm: fold it (BatchNormFolding) before export");
@@ -58,6 +70,12 @@ public final class Exporter {
                 for (int c = 0; c < oc; c++) {
                     swd[c] = sw[c];
                     double v = Math.rint(bias[c] / (float) (sx * sw[c]));
+                    if (!FixedPoint.fitsSigned((long) v, accumulatorBits) && clampBiases) {
+                        v = Math.max(FixedPoint.minSigned(accumulatorBits), Math.min(FixedPoint.maxSigned(accumulatorBits), v));
+                        if (clamped != null) {
+                            clamped.add(layer + "/" + c);
+                        }
+                    }
                     if (!FixedPoint.fitsSigned((long) v, accumulatorBits)) {
                         throw new InvalidModelException("layer " + layer + ", channel " + c + ": bias " + (long) v
                                 + " does not fit a " + accumulatorBits + "-bit accumulator (use more accumulator bits"

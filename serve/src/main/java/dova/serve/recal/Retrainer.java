@@ -93,7 +93,9 @@ public final class Retrainer {
             st.overflowAware = true;
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             loop.fit("retrain", train, epochs, Math.min(32, train.count()), 1e-4f, seed, quiet, null);
-            IntegerModel model = Exporter.export(net, serving.name(), target.accumulatorBits(), target.multiplierBits());
+            // trained at the target width: biases clamped as the training simulated them
+            IntegerModel model = Exporter.export(net, serving.name(), target.accumulatorBits(), target.multiplierBits(),
+                    true, null);
             Path ckpt = Files.createTempFile("dova-retrain-", ".ckpt");
             try {
                 Checkpoint.save(net, epochs, ckpt);
