@@ -332,6 +332,33 @@ public final class QuantNet extends AbstractBlock {
     }
 
     /**
+     * Requantizes an accumulator: forward value {@code clip(floor(held * factor + 1/2), lo, hi)}
+     * (the processor's result for the held A-bit values), gradient {@code d(acc) * factor} straight
+     * through wrapping and rounding, zero where the output clips and, for SATURATE, where the
+     * accumulator clamps. {@code accValue} is {@code acc} detached; {@code held} (freed here unless
+     * it is {@code accValue}) comes from {@link #accumulatorValues}.
+     */
+    private NDArray requantize(NDArray acc, NDArray accValue, NDArray held, NDArray factor, float lo, float hi) {
+        NDArray keep = settings.overflowAware && settings.overflow == Overflow.SATURATE
+                ? equalMask(held, accValue) : null;
+        NDArray scaledHeld = held.mul(factor);
+        scaledHeld.addi(constant(scaledHeld, 0.5f));
+        NDArray target = scaledHeld.floor();
+        // detached temporaries: freed now rather than at the end of the step, so that the
+        // allocator reuses warm memory (autograd never needs them)
+        scaledHeld.close();
+        if (held != accValue) {
+            held.close();
+        }
+        NDArray y = clipStraightThrough(acc, factor, target, lo, hi, keep);
+        target.close();
+        if (keep != null) {
+            keep.close();
+        }
+        return y;
+    }
+
+    /**
      * Forward value {@code clip(target, lo, hi)} ({@code target}: detached integers); gradient
      * {@code d(source) * factor} where {@code target} lies in {@code [lo, hi]} and {@code keep}
      * (a 0/1 float mask, or null) is 1, zero elsewhere. This is clamp's own backward rule, folded
@@ -478,9 +505,6 @@ public final class QuantNet extends AbstractBlock {
                     counts[1] += acc.size();
                 }
                 NDArray held = accumulatorValues(accValue, accMin, accMax, settings.overflowAware, counts);
-                // SATURATE: no gradient where the accumulator clamps
-                NDArray keep = settings.overflowAware && settings.overflow == Overflow.SATURATE
-                        ? equalMask(held, accValue) : null;
                 double sy = settings.activationScales.get(name);
                 float[] reff = new float[oc];
                 for (int c = 0; c < oc; c++) {
@@ -489,22 +513,8 @@ public final class QuantNet extends AbstractBlock {
                             ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
                 }
                 Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
-                NDArray rArr = mgr.create(reff).reshape(rShape);
-                NDArray scaledHeld = held.mul(rArr);
-                scaledHeld.addi(constant(scaledHeld, 0.5f));
-                NDArray target = scaledHeld.floor();
-                // detached temporaries: freed now rather than at the end of the step, so that the
-                // allocator reuses warm memory (autograd never needs them)
-                scaledHeld.close();
-                if (held != accValue) {
-                    held.close();
-                }
                 int qmax = settings.qmax(name, relu);
-                x = clipStraightThrough(acc, rArr, target, relu ? 0 : -qmax - 1, qmax, keep);
-                target.close();
-                if (keep != null) {
-                    keep.close();
-                }
+                x = requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), relu ? 0 : -qmax - 1, qmax);
                 sx = sy;
                 xUnsigned = relu;
                 xMax = relu ? qmax : qmax + 1;
@@ -517,13 +527,10 @@ public final class QuantNet extends AbstractBlock {
                 NDArray sum = x.sum(new int[] {2, 3}, true);
                 NDArray sumValue = sum.stopGradient();
                 NDArray held = accumulatorValues(sumValue, accMin, accMax, settings.overflowAware, null);
-                NDArray gradPath = settings.overflowAware && settings.overflow == Overflow.SATURATE
-                        ? sum.clip(accMin, accMax) : sum;
                 double sy = settings.activationScales.get(g.name());
                 double r = sx / (sy * gh * gw); // the exporter's expression, operand for operand
                 float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
-                NDArray target = times(held, reff).add(constant(held, 0.5f)).floor();
-                x = straightThrough(times(gradPath, reff), target).clip(xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
+                x = requantize(sum, sumValue, held, constant(sum, reff), xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
                 sx = sy;
                 xMax = xUnsigned ? 255 : 128;
             } else if (op instanceof Op.Flatten) {
