@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dova.compress.net.Architecture;
 import dova.compress.net.BatchNormFolding;
@@ -49,11 +48,7 @@ class BatchNormFoldingTest {
     private static float[] logits(TrainingLoop l, LabelledImages data) {
         NDManager mgr = l.model().getNDManager().newSubManager();
         try (mgr) {
-            float[] px = new float[data.count() * data.pixelsPerImage()];
-            for (int i = 0; i < px.length; i++) {
-                px[i] = data.pixels()[i] & 0xff;
-            }
-            NDArray x = mgr.create(px, new Shape(data.count(), 1, data.rows(), data.cols()));
+            NDArray x = TrainingLoop.batch(mgr, data).get(0);
             return l.net().forward(new ParameterStore(mgr, false), new NDList(x), false).singletonOrThrow().toFloatArray();
         }
     }

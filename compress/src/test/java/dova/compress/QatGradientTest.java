@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
@@ -58,20 +57,13 @@ class QatGradientTest {
     }
 
     private static Map<String, float[]> gradients(boolean disturb) throws InterruptedException {
-        float[] px = new float[data.count() * data.pixelsPerImage()];
-        float[] labels = new float[data.count()];
-        for (int i = 0; i < px.length; i++) {
-            px[i] = data.pixels()[i] & 0xff;
-        }
-        for (int i = 0; i < labels.length; i++) {
-            labels[i] = data.label(i);
-        }
         Map<String, float[]> out = new LinkedHashMap<>();
         try (Trainer trainer = loop.model().newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()));
              NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray x = trainer.getManager().create(px, new Shape(data.count(), 1, 28, 28));
-            NDArray y = trainer.getManager().create(labels);
+            NDList batch = TrainingLoop.batch(trainer.getManager(), data);
+            NDArray x = batch.get(0);
+            NDArray y = batch.get(1);
             List<ByteBuffer> poison = new ArrayList<>();
             try (GradientCollector gc = trainer.newGradientCollector()) {
                 gc.zeroGradients(); // gradients accumulate across backward passes otherwise

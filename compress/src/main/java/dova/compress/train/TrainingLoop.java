@@ -62,6 +62,11 @@ public final class TrainingLoop {
         return net;
     }
 
+    /** All of {@code data} as one batch: pixels (0..255 as floats, N x 1 x H x W) and labels. */
+    public static NDList batch(NDManager mgr, LabelledImages data) {
+        return batch(mgr, data, java.util.stream.IntStream.range(0, data.count()).toArray(), 0, data.count());
+    }
+
     /** Fills a batch of pixels (0..255 as floats) and labels from {@code order[from, from + n)}. */
     static NDList batch(NDManager mgr, LabelledImages data, int[] order, int from, int n) {
         int size = data.pixelsPerImage();
