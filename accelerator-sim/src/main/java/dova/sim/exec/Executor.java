@@ -77,9 +77,29 @@ public abstract class Executor {
         return new ReferenceExecutor(model, config);
     }
 
-    /** The fast executor. */
+    /**
+     * The fast executor: the native kernels where they are loaded ({@link NativeKernels#status()})
+     * and the model suits them ({@link #fastPath}), else the pure-Java {@link #fastJava}.
+     */
     public static Executor fast(IntegerModel model, ProcessorConfig config) {
+        if (NativeKernels.available() && NativePlan.unsupported(prepare(model, config), config) == null) {
+            return new NativeExecutor(model, config);
+        }
         return new FastExecutor(model, config);
+    }
+
+    /** The pure-Java fast executor, whatever the native kernels' state (for tests and comparisons). */
+    public static Executor fastJava(IntegerModel model, ProcessorConfig config) {
+        return new FastExecutor(model, config);
+    }
+
+    /** Which implementation {@link #fast} picks for this model and processor, and why. */
+    public static String fastPath(IntegerModel model, ProcessorConfig config) {
+        if (!NativeKernels.available()) {
+            return NativeKernels.status();
+        }
+        String why = NativePlan.unsupported(prepare(model, config), config);
+        return why == null ? NativeKernels.status() : "pure Java (native kernels do not run this model: " + why + ")";
     }
 
     /**
@@ -128,11 +148,25 @@ public abstract class Executor {
      * on ties).
      */
     public final int run(byte[] pixels, int offset) {
-        int[] in = buffers[model.input()];
-        if (offset < 0 || offset + in.length > pixels.length) {
-            throw new IllegalArgumentException("image needs " + in.length + " pixels at offset " + offset + ", array has "
+        int size = model.inputSpec().size();
+        if (offset < 0 || offset > pixels.length - size) {
+            throw new IllegalArgumentException("image needs " + size + " pixels at offset " + offset + ", array has "
                     + pixels.length);
         }
+        execute(pixels, offset);
+        int[] logits = logits();
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Executes every layer on the image at {@code offset} (bounds already checked). */
+    protected void execute(byte[] pixels, int offset) {
+        int[] in = buffers[model.input()];
         for (int i = 0; i < in.length; i++) {
             in[i] = pixels[offset + i] & 0xff;
         }
@@ -151,23 +185,15 @@ public abstract class Executor {
             }
             // Flatten: its output aliases its input buffer, nothing to compute
         }
-        int[] logits = buffers[model.output()];
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** The integer values of the output tensor after the last {@link #run}; valid until the next run. */
     public final int[] logits() {
-        return buffers[model.output()];
+        return tensorValues(model.output());
     }
 
     /** The integer values of any tensor after the last run (for calibration and tests). */
-    public final int[] tensorValues(int tensor) {
+    public int[] tensorValues(int tensor) {
         return buffers[tensor];
     }
 

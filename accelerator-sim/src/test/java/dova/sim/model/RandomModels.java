@@ -45,27 +45,38 @@ public final class RandomModels {
 
     /** A small random model on a {@code channels x size x size} input. */
     public static IntegerModel model(long seed, int weightBits, int activationBits, int accBits, int mulBits) {
+        return model(seed, weightBits, activationBits, accBits, mulBits, false);
+    }
+
+    /**
+     * As {@link #model(long, int, int, int, int)}; with {@code unsignedConvInputs} every conv reads
+     * a ReLU output or pixels and grouped convs are depthwise (what the native kernels run), and
+     * channel counts range wider (up to 40, not all multiples of 16).
+     */
+    public static IntegerModel model(long seed, int weightBits, int activationBits, int accBits, int mulBits,
+                                     boolean unsignedConvInputs) {
         Random rnd = new Random(seed);
         boolean extreme = rnd.nextBoolean();
         int channels = 1 + rnd.nextInt(3);
         int size = 5 + rnd.nextInt(6);
         ModelBuilder b = new ModelBuilder("random-" + seed, weightBits, activationBits, accBits, mulBits);
         int x = b.input("image", channels, size, size, 1 / 255.0);
-        int c1 = 8 + 8 * rnd.nextInt(3);
+        int c1 = unsignedConvInputs ? 2 + 2 * rnd.nextInt(20) : 8 + 8 * rnd.nextInt(3);
         int k = 1 + 2 * rnd.nextInt(2);
         int stride = 1 + rnd.nextInt(2);
         x = b.conv("conv1", x, c1, k, stride, k / 2, 1, weights(rnd, c1 * channels * k * k, weightBits, extreme),
                 bias(rnd, c1, accBits), scales(rnd, c1), 0.02 + 0.05 * rnd.nextDouble(), Activation.RELU);
         // a grouped or depthwise conv
-        int groups = rnd.nextBoolean() ? c1 : (c1 % 4 == 0 ? 4 : 2);
+        int groups = unsignedConvInputs || rnd.nextBoolean() ? c1 : (c1 % 4 == 0 ? 4 : 2);
         int inPerGroup = c1 / groups;
         int c2 = groups == c1 ? c1 : c1;
         int y = b.conv("conv2", x, c2, 3, 1, 1, groups, weights(rnd, c2 * inPerGroup * 9, weightBits, extreme),
-                bias(rnd, c2, accBits), scales(rnd, c2), 0.02 + 0.05 * rnd.nextDouble(), act(rnd));
+                bias(rnd, c2, accBits), scales(rnd, c2), 0.02 + 0.05 * rnd.nextDouble(),
+                unsignedConvInputs ? (rnd.nextBoolean() ? Activation.RELU : Activation.RELU6) : act(rnd));
         // a wide dense conv so that A-bit accumulators really overflow
         int z = b.conv("conv3", y, c1, 3, 1, 1, 1, weights(rnd, c1 * c2 * 9, weightBits, extreme),
                 bias(rnd, c1, accBits), scales(rnd, c1), 0.02 + 0.05 * rnd.nextDouble(), act(rnd));
-        x = b.add("add", x, z, 0.03 + 0.05 * rnd.nextDouble(), rnd.nextBoolean() ? Activation.RELU : Activation.NONE);
+        x = b.add("add", x, z, 0.03 + 0.05 * rnd.nextDouble(), unsignedConvInputs || rnd.nextBoolean() ? Activation.RELU : Activation.NONE);
         TensorSpec t = b.tensor(x);
         switch (rnd.nextInt(3)) {
             case 0 -> x = b.maxPool("pool", x, 2 + rnd.nextInt(2), 2, rnd.nextInt(2));

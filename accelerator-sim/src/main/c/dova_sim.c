@@ -1,0 +1,622 @@
+/*
+ * dova's native execution kernels: one whole integer network per call, bit-exact with
+ * ARITHMETIC.md v1.1 and with dova.sim.exec.ReferenceExecutor (overflow events included).
+ *
+ * Built by accelerator-sim's Maven build with the machine's gcc (src/main/c/build.sh); when it
+ * cannot be built or loaded, dova.sim.exec.FastExecutor (pure Java) runs instead. The plan
+ * format (what every word means) is written by dova.sim.exec.NativePlan; keep the two in step.
+ *
+ * Layout: every activation tensor is int16, NHWC, in one arena. Weights are widened to int16
+ * and packed so that one 256-bit vpmaddwd multiplies a broadcast pair of inputs (x[k], x[k+1])
+ * with 8 output channels' (w[k], w[k+1]) and adds the pair: 16 exact MACs. vpmaddubsw (u8 x s8,
+ * 32 MACs) is not used because its pairwise int16 sum saturates: 2 * 255 * 127 = 64770 > 32767.
+ *
+ * Exactness argument (ARITHMETIC.md section 2). WRAP's final value is wrap_A(bias + exact sum)
+ * in any order; overflow events and SATURATE's value depend on the canonical group order, but
+ * only for an output where some prefix of that order leaves the A-bit range. Every input to a
+ * conv here is unsigned (checked by the planner), so with P = x.max(w,0) and N = x.max(-w,0)
+ * every prefix lies in [bias - N, bias + P]. If both ends fit A bits, no group update overflows
+ * and the accumulator is bias + P - N. Otherwise the output is replayed group by group in
+ * canonical order (replay_dense / replay_depthwise), exactly as the reference does. Where a
+ * per-channel static bound (|bias| + sum|w| * max x) already fits, the layer computes S = x.w
+ * alone ("S mode"); otherwise it computes P and N ("PN mode", twice the multiplies).
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define DOVA_X86 1
+#endif
+
+enum { OP_DENSE = 1, OP_DEPTHWISE = 2, OP_MAXPOOL = 3, OP_AVGPOOL = 4, OP_GAP = 5, OP_ADD = 6 };
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1 };
+
+/* Row tile of the GEMM micro-kernels: 6 output pixels. */
+#define MR 6
+
+typedef struct {
+    int bits;
+    int saturate;
+    int64_t min, max;
+} Acc;
+
+typedef struct {
+    uint8_t *plan;
+    uint8_t *arena;
+    int isa;
+    Acc acc;
+    int lanes;
+    int64_t *events;
+} Ctx;
+
+static inline int64_t wrap_bits(int64_t v, int bits) {
+    int drop = 64 - bits;
+    return drop == 0 ? v : (int64_t)((uint64_t)v << drop) >> drop;
+}
+
+/* One group update of the A-bit accumulator: count the event, then wrap or saturate. */
+static inline int64_t acc_update(const Acc *a, int64_t acc, int64_t p, int64_t *events) {
+    int64_t e = acc + p;
+    if (e < a->min || e > a->max) {
+        (*events)++;
+        if (a->saturate) {
+            return e < a->min ? a->min : a->max;
+        }
+        return wrap_bits(e, a->bits);
+    }
+    return e;
+}
+
+/* (v + 2^(s-1)) >> s, arithmetic shift (round half up); v for s = 0. s <= 62 (validated in Java). */
+static inline int64_t round_shift(int64_t v, int s) {
+    return s == 0 ? v : (v >> s) + ((v >> (s - 1)) & 1);
+}
+
+static inline int16_t clamp16(int64_t v, int lo, int hi) {
+    return (int16_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+#define I32(off) ((int32_t *)(c->plan + (off)))
+#define I16(off) ((int16_t *)(c->plan + (off)))
+#define I64(off) ((int64_t *)(c->plan + (off)))
+#define A16(off) ((int16_t *)(c->arena + (off)))
+
+/* ---------------------------------------------------------------- dense convolution */
+
+/* Words of a dense conv record (offsets are bytes into the plan or the arena). */
+typedef struct {
+    int layer, in_off, out_off;
+    int in_c, in_h, in_w, out_c, out_h, out_w;
+    int kh, kw, sh, sw, ph, pw;
+    int k;       /* canonical length kh*kw*in_c */
+    int kp;      /* k rounded up to even */
+    int np;      /* out_c rounded up to 16 */
+    int direct;  /* 1: the input rows are the A matrix (1x1, stride 1, no padding, even in_c) */
+    int pn;      /* 1: PN mode, 0: S mode */
+    int req32;   /* 1: acc * m fits int32 (A + M <= 31) */
+    int lo, hi;
+    int w_off;      /* S: [np/16][kp/2][16][2] int16; PN: [np/8][kp/2][P 8x2 | N 8x2] int16 */
+    int wc_off;     /* canonical weights int16 [out_c][k] (replay) */
+    int perm_off;   /* -1, or int32 [k]: row position of canonical index (flatten-fed dense) */
+    int bias_off;   /* int32 [np] */
+    int capp_off;   /* int32 [np]: min(accMax - bias, INT32_MAX) */
+    int capn_off;   /* int32 [np]: min(bias - accMin, INT32_MAX) */
+    int m_off;      /* int64 [np] */
+    int m32_off;    /* int32 [np] (req32 only) */
+    int s_off;      /* int32 [np] */
+    int sm1_off;    /* int32 [np]: s - 1, or 32 when s = 0 */
+    int rm_off;     /* int32 [np]: 1 when s > 0, else 0 */
+    int tile_off;   /* arena scratch: int16 [MR][kp] */
+    int nchunk;     /* output channels per pass over the rows (a multiple of 16) */
+} Dense;
+
+/* Replays one output value in canonical order (ky, kx, channel block); returns the accumulator. */
+static int64_t replay_dense(const Ctx *c, const Dense *d, const int16_t *row, int oc) {
+    const int16_t *w = I16(d->wc_off) + (size_t)oc * d->k;
+    const int32_t *perm = d->perm_off >= 0 ? I32(d->perm_off) : NULL;
+    int64_t acc = I32(d->bias_off)[oc];
+    int taps = d->kh * d->kw;
+    int64_t *ev = &c->events[d->layer];
+    for (int t = 0; t < taps; t++) {
+        for (int b = 0; b < d->in_c; b += c->lanes) {
+            int end = b + c->lanes < d->in_c ? b + c->lanes : d->in_c;
+            int64_t p = 0;
+            for (int i = t * d->in_c + b; i < t * d->in_c + end; i++) {
+                p += (int64_t)w[i] * row[perm ? perm[i] : i];
+            }
+            acc = acc_update(&c->acc, acc, p, ev);
+        }
+    }
+    return acc;
+}
+
+static inline int16_t requant_scalar(const Ctx *c, const Dense *d, int64_t acc, int oc) {
+    return clamp16(round_shift(acc * I64(d->m_off)[oc], I32(d->s_off)[oc]), d->lo, d->hi);
+}
+
+/*
+ * Epilogue of one output value from its exact sums: bias, bound check (PN), replay when the
+ * bound fails, requantization, clamp. s = S (S mode) or P with n = N (PN mode).
+ */
+static inline int16_t finish_scalar(const Ctx *c, const Dense *d, const int16_t *row, int oc, int32_t s, int32_t n) {
+    int64_t acc;
+    if (d->pn && (s > I32(d->capp_off)[oc] || n > I32(d->capn_off)[oc])) {
+        acc = replay_dense(c, d, row, oc);
+    } else {
+        acc = (int64_t)I32(d->bias_off)[oc] + (d->pn ? (int64_t)s - n : s);
+    }
+    return requant_scalar(c, d, acc, oc);
+}
+
+/* Generic micro-kernel: rows x 16 channels of S, or of P and N. */
+static void micro_generic(const Dense *d, const int16_t *const *rows, const int16_t *panel, int32_t out[MR][16],
+                          int32_t outn[MR][16]) {
+    int kpairs = d->kp / 2;
+    memset(out, 0, sizeof(int32_t) * MR * 16);
+    memset(outn, 0, sizeof(int32_t) * MR * 16);
+    if (!d->pn) {
+        for (int kq = 0; kq < kpairs; kq++) {
+            const int16_t *b = panel + (size_t)kq * 32;
+            for (int r = 0; r < MR; r++) {
+                int32_t x0 = rows[r][2 * kq], x1 = rows[r][2 * kq + 1];
+                for (int j = 0; j < 16; j++) {
+                    out[r][j] += x0 * b[2 * j] + x1 * b[2 * j + 1];
+                }
+            }
+        }
+    } else {
+        for (int half = 0; half < 2; half++) {
+            const int16_t *pp = panel + (size_t)half * kpairs * 32;
+            for (int kq = 0; kq < kpairs; kq++) {
+                const int16_t *bp = pp + (size_t)kq * 32;
+                const int16_t *bn = bp + 16;
+                for (int r = 0; r < MR; r++) {
+                    int32_t x0 = rows[r][2 * kq], x1 = rows[r][2 * kq + 1];
+                    for (int j = 0; j < 8; j++) {
+                        out[r][8 * half + j] += x0 * bp[2 * j] + x1 * bp[2 * j + 1];
+                        outn[r][8 * half + j] += x0 * bn[2 * j] + x1 * bn[2 * j + 1];
+                    }
+                }
+            }
+        }
+    }
+}
+
+#ifdef DOVA_X86
+static inline __attribute__((always_inline, target("avx2"))) __m256i bcast_pair(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. */
+__attribute__((target("avx2"))) static void micro_s_avx2(int kpairs, const int16_t *const *rows, const int16_t *panel,
+                                                        int32_t out[MR][16]) {
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
+    for (int kq = 0; kq < kpairs; kq++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32 + 16));
+        __m256i a;
+        a = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
+        a = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
+        a = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
+        a = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
+        a = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(a, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(a, b1));
+        a = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(a, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(a, b1));
+    }
+    _mm256_storeu_si256((__m256i *)out[0], c00); _mm256_storeu_si256((__m256i *)(out[0] + 8), c01);
+    _mm256_storeu_si256((__m256i *)out[1], c10); _mm256_storeu_si256((__m256i *)(out[1] + 8), c11);
+    _mm256_storeu_si256((__m256i *)out[2], c20); _mm256_storeu_si256((__m256i *)(out[2] + 8), c21);
+    _mm256_storeu_si256((__m256i *)out[3], c30); _mm256_storeu_si256((__m256i *)(out[3] + 8), c31);
+    _mm256_storeu_si256((__m256i *)out[4], c40); _mm256_storeu_si256((__m256i *)(out[4] + 8), c41);
+    _mm256_storeu_si256((__m256i *)out[5], c50); _mm256_storeu_si256((__m256i *)(out[5] + 8), c51);
+}
+
+/* 6 rows x 8 channels of P and N: 12 accumulators. Panel [kpairs][P 8x2 | N 8x2]. */
+__attribute__((target("avx2"))) static void micro_pn8_avx2(int kpairs, const int16_t *const *rows, const int16_t *panel,
+                                                          int32_t *outp, int32_t *outn, int stride) {
+    __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
+    __m256i n0 = p0, n1 = p0, n2 = p0, n3 = p0, n4 = p0, n5 = p0;
+    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
+    for (int kq = 0; kq < kpairs; kq++) {
+        __m256i bp = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32));
+        __m256i bn = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32 + 16));
+        __m256i a;
+        a = bcast_pair(r0 + 2 * kq); p0 = _mm256_add_epi32(p0, _mm256_madd_epi16(a, bp)); n0 = _mm256_add_epi32(n0, _mm256_madd_epi16(a, bn));
+        a = bcast_pair(r1 + 2 * kq); p1 = _mm256_add_epi32(p1, _mm256_madd_epi16(a, bp)); n1 = _mm256_add_epi32(n1, _mm256_madd_epi16(a, bn));
+        a = bcast_pair(r2 + 2 * kq); p2 = _mm256_add_epi32(p2, _mm256_madd_epi16(a, bp)); n2 = _mm256_add_epi32(n2, _mm256_madd_epi16(a, bn));
+        a = bcast_pair(r3 + 2 * kq); p3 = _mm256_add_epi32(p3, _mm256_madd_epi16(a, bp)); n3 = _mm256_add_epi32(n3, _mm256_madd_epi16(a, bn));
+        a = bcast_pair(r4 + 2 * kq); p4 = _mm256_add_epi32(p4, _mm256_madd_epi16(a, bp)); n4 = _mm256_add_epi32(n4, _mm256_madd_epi16(a, bn));
+        a = bcast_pair(r5 + 2 * kq); p5 = _mm256_add_epi32(p5, _mm256_madd_epi16(a, bp)); n5 = _mm256_add_epi32(n5, _mm256_madd_epi16(a, bn));
+    }
+    _mm256_storeu_si256((__m256i *)(outp + 0 * stride), p0); _mm256_storeu_si256((__m256i *)(outn + 0 * stride), n0);
+    _mm256_storeu_si256((__m256i *)(outp + 1 * stride), p1); _mm256_storeu_si256((__m256i *)(outn + 1 * stride), n1);
+    _mm256_storeu_si256((__m256i *)(outp + 2 * stride), p2); _mm256_storeu_si256((__m256i *)(outn + 2 * stride), n2);
+    _mm256_storeu_si256((__m256i *)(outp + 3 * stride), p3); _mm256_storeu_si256((__m256i *)(outn + 3 * stride), n3);
+    _mm256_storeu_si256((__m256i *)(outp + 4 * stride), p4); _mm256_storeu_si256((__m256i *)(outn + 4 * stride), n4);
+    _mm256_storeu_si256((__m256i *)(outp + 5 * stride), p5); _mm256_storeu_si256((__m256i *)(outn + 5 * stride), n5);
+}
+
+/*
+ * Epilogue of 8 channels of one pixel, vectorised for the common case: no lane fails the bound
+ * and acc * m fits int32 (A + M <= 31, e.g. A16/M12). Returns 0 (nothing written) otherwise.
+ */
+__attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int32_t *s,
+                                                       const int32_t *n, int16_t *y) {
+    __m256i sv = _mm256_loadu_si256((const __m256i *)s);
+    if (d->pn) {
+        __m256i nv = _mm256_loadu_si256((const __m256i *)n);
+        __m256i fail = _mm256_or_si256(_mm256_cmpgt_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->capp_off) + oc0))),
+                                       _mm256_cmpgt_epi32(nv, _mm256_loadu_si256((const __m256i *)(I32(d->capn_off) + oc0))));
+        if (!_mm256_testz_si256(fail, fail)) {
+            return 0;
+        }
+        sv = _mm256_sub_epi32(sv, nv);
+    }
+    if (!d->req32) {
+        return 0;
+    }
+    __m256i acc = _mm256_add_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0)));
+    __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(d->m32_off) + oc0)));
+    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->s_off) + oc0))),
+                                 _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->sm1_off) + oc0))),
+                                                  _mm256_loadu_si256((const __m256i *)(I32(d->rm_off) + oc0))));
+    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(d->lo)), _mm256_set1_epi32(d->hi));
+    __m128i packed = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storeu_si128((__m128i *)y, packed);
+    return 1;
+}
+#endif
+
+/* Builds the A rows of output pixels [p0, p0 + count) into the tile (canonical (ky, kx, c) order, zero padding). */
+static void im2col_tile(const Ctx *c, const Dense *d, int p0, int count, int16_t *tile) {
+    const int16_t *x = A16(d->in_off);
+    for (int r = 0; r < count; r++) {
+        int p = p0 + r;
+        int oy = p / d->out_w, ox = p % d->out_w;
+        int16_t *dst = tile + (size_t)r * d->kp;
+        for (int fy = 0; fy < d->kh; fy++) {
+            int iy = oy * d->sh - d->ph + fy;
+            for (int fx = 0; fx < d->kw; fx++) {
+                int ix = ox * d->sw - d->pw + fx;
+                int16_t *t = dst + (fy * d->kw + fx) * d->in_c;
+                if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
+                    memset(t, 0, sizeof(int16_t) * d->in_c);
+                } else {
+                    memcpy(t, x + ((size_t)iy * d->in_w + ix) * d->in_c, sizeof(int16_t) * d->in_c);
+                }
+            }
+        }
+        if (d->kp > d->k) {
+            dst[d->k] = 0;
+        }
+    }
+}
+
+static void conv_dense(const Ctx *c, const int32_t *w) {
+    Dense d;
+    memcpy(&d, w + 1, sizeof(Dense));
+    int pixels = d.out_h * d.out_w;
+    int kpairs = d.kp / 2;
+    int16_t *y = A16(d.out_off);
+    int16_t *tile = A16(d.tile_off);
+    const int16_t *panels = I16(d.w_off);
+    int32_t s[MR][16], n[MR][16];
+    for (int nc0 = 0; nc0 < d.np; nc0 += d.nchunk) {
+        int nc1 = nc0 + d.nchunk < d.np ? nc0 + d.nchunk : d.np;
+        for (int p0 = 0; p0 < pixels; p0 += MR) {
+            int count = pixels - p0 < MR ? pixels - p0 : MR;
+            const int16_t *rows[MR];
+            if (d.direct) {
+                for (int r = 0; r < MR; r++) {
+                    rows[r] = A16(d.in_off) + (size_t)(p0 + (r < count ? r : count - 1)) * d.kp;
+                }
+            } else {
+                im2col_tile(c, &d, p0, count, tile);
+                for (int r = 0; r < MR; r++) {
+                    rows[r] = tile + (size_t)(r < count ? r : count - 1) * d.kp;
+                }
+            }
+            for (int n0 = nc0; n0 < nc1; n0 += 16) {
+                const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn ? 64 : 32);
+#ifdef DOVA_X86
+                if (c->isa == ISA_AVX2) {
+                    if (d.pn) {
+                        micro_pn8_avx2(kpairs, rows, panel, &s[0][0], &n[0][0], 16);
+                        micro_pn8_avx2(kpairs, rows, panel + (size_t)kpairs * 32, &s[0][8], &n[0][8], 16);
+                    } else {
+                        micro_s_avx2(kpairs, rows, panel, s);
+                    }
+                } else
+#endif
+                {
+                    micro_generic(&d, rows, panel, s, n);
+                }
+                for (int r = 0; r < count; r++) {
+                    int16_t *yr = y + (size_t)(p0 + r) * d.out_c;
+                    for (int h = 0; h < 16; h += 8) {
+                        int oc0 = n0 + h;
+                        if (oc0 >= d.out_c) {
+                            break;
+                        }
+#ifdef DOVA_X86
+                        if (c->isa == ISA_AVX2 && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
+                            continue;
+                        }
+#endif
+                        int end = oc0 + 8 < d.out_c ? oc0 + 8 : d.out_c;
+                        for (int oc = oc0; oc < end; oc++) {
+                            yr[oc] = finish_scalar(c, &d, rows[r], oc, s[r][oc - n0], n[r][oc - n0]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- depthwise convolution */
+
+typedef struct {
+    int layer, in_off, out_off;
+    int ch, in_h, in_w, out_h, out_w;
+    int kh, kw, sh, sw, ph, pw;
+    int pn, lo, hi;
+    int w_off;      /* int32 [kh*kw][ch], canonical tap order */
+    int bias_off;   /* int32 [ch] */
+    int m_off;      /* int64 [ch] */
+    int s_off;      /* int32 [ch] */
+    int scratch_off; /* arena: int32 [2][ch] */
+} Depthwise;
+
+static void conv_depthwise(const Ctx *c, const int32_t *words) {
+    Depthwise d;
+    memcpy(&d, words + 1, sizeof(Depthwise));
+    const int16_t *x = A16(d.in_off);
+    int16_t *y = A16(d.out_off);
+    const int32_t *w = I32(d.w_off);
+    const int32_t *bias = I32(d.bias_off);
+    const int64_t *m = I64(d.m_off);
+    const int32_t *s = I32(d.s_off);
+    int32_t *P = (int32_t *)(c->arena + d.scratch_off);
+    int32_t *N = P + d.ch;
+    int ch = d.ch;
+    int64_t *ev = &c->events[d.layer];
+    for (int oy = 0; oy < d.out_h; oy++) {
+        for (int ox = 0; ox < d.out_w; ox++) {
+            memset(P, 0, sizeof(int32_t) * ch);
+            memset(N, 0, sizeof(int32_t) * ch);
+            for (int fy = 0; fy < d.kh; fy++) {
+                int iy = oy * d.sh - d.ph + fy;
+                if (iy < 0 || iy >= d.in_h) {
+                    continue;
+                }
+                for (int fx = 0; fx < d.kw; fx++) {
+                    int ix = ox * d.sw - d.pw + fx;
+                    if (ix < 0 || ix >= d.in_w) {
+                        continue;
+                    }
+                    const int16_t *xr = x + ((size_t)iy * d.in_w + ix) * ch;
+                    const int32_t *wt = w + (size_t)(fy * d.kw + fx) * ch;
+                    if (d.pn) {
+                        for (int k = 0; k < ch; k++) {
+                            int32_t prod = xr[k] * wt[k];
+                            P[k] += prod > 0 ? prod : 0;
+                            N[k] += prod < 0 ? -prod : 0;
+                        }
+                    } else {
+                        for (int k = 0; k < ch; k++) {
+                            P[k] += xr[k] * wt[k];
+                        }
+                    }
+                }
+            }
+            int16_t *yr = y + ((size_t)oy * d.out_w + ox) * ch;
+            for (int k = 0; k < ch; k++) {
+                int64_t acc = (int64_t)bias[k] + P[k] - N[k];
+                if (d.pn && ((int64_t)bias[k] + P[k] > c->acc.max || (int64_t)bias[k] - N[k] < c->acc.min)) {
+                    acc = bias[k];
+                    for (int fy = 0; fy < d.kh; fy++) {
+                        int iy = oy * d.sh - d.ph + fy;
+                        for (int fx = 0; fx < d.kw; fx++) {
+                            int ix = ox * d.sw - d.pw + fx;
+                            if (iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w) {
+                                continue; /* a padded product is 0: adding it to an in-range value never overflows */
+                            }
+                            acc = acc_update(&c->acc, acc,
+                                             (int64_t)x[((size_t)iy * d.in_w + ix) * ch + k] * w[(size_t)(fy * d.kw + fx) * ch + k], ev);
+                        }
+                    }
+                }
+                yr[k] = clamp16(round_shift(acc * m[k], s[k]), d.lo, d.hi);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- other layers */
+
+static void max_pool(const Ctx *c, const int32_t *w) {
+    int in_off = w[2], out_off = w[3], ch = w[4], in_h = w[5], in_w = w[6], out_h = w[7], out_w = w[8];
+    int k = w[9], st = w[10], pad = w[11];
+    const int16_t *x = A16(in_off);
+    int16_t *y = A16(out_off);
+    for (int oy = 0; oy < out_h; oy++) {
+        for (int ox = 0; ox < out_w; ox++) {
+            int16_t *yr = y + ((size_t)oy * out_w + ox) * ch;
+            for (int q = 0; q < ch; q++) {
+                yr[q] = INT16_MIN;
+            }
+            for (int fy = 0; fy < k; fy++) {
+                int iy = oy * st - pad + fy;
+                if (iy < 0 || iy >= in_h) {
+                    continue;
+                }
+                for (int fx = 0; fx < k; fx++) {
+                    int ix = ox * st - pad + fx;
+                    if (ix < 0 || ix >= in_w) {
+                        continue;
+                    }
+                    const int16_t *xr = x + ((size_t)iy * in_w + ix) * ch;
+                    for (int q = 0; q < ch; q++) {
+                        yr[q] = xr[q] > yr[q] ? xr[q] : yr[q];
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void avg_pool(const Ctx *c, const int32_t *w) {
+    int layer = w[1], in_off = w[2], out_off = w[3], ch = w[4], in_w = w[6], out_h = w[7], out_w = w[8];
+    int k = w[9], st = w[10], shift = w[11], lo = w[12], hi = w[13];
+    int64_t m;
+    memcpy(&m, w + 14, 8);
+    const int16_t *x = A16(in_off);
+    int16_t *y = A16(out_off);
+    for (int oy = 0; oy < out_h; oy++) {
+        for (int ox = 0; ox < out_w; ox++) {
+            for (int q = 0; q < ch; q++) {
+                int64_t acc = 0;
+                for (int fy = 0; fy < k; fy++) {
+                    for (int fx = 0; fx < k; fx++) {
+                        acc = acc_update(&c->acc, acc, x[((size_t)(oy * st + fy) * in_w + ox * st + fx) * ch + q], &c->events[layer]);
+                    }
+                }
+                y[((size_t)oy * out_w + ox) * ch + q] = clamp16(round_shift(acc * m, shift), lo, hi);
+            }
+        }
+    }
+}
+
+static void global_avg_pool(const Ctx *c, const int32_t *w) {
+    int layer = w[1], in_off = w[2], out_off = w[3], ch = w[4], area = w[5], shift = w[6], lo = w[7], hi = w[8];
+    int bound_free = w[9]; /* area * max|x| fits A bits: no update can overflow */
+    int64_t m;
+    memcpy(&m, w + 10, 8);
+    const int16_t *x = A16(in_off);
+    int16_t *y = A16(out_off);
+    int32_t *acc = (int32_t *)(c->arena + w[12]);
+    if (bound_free) {
+        memset(acc, 0, sizeof(int32_t) * ch);
+        for (int i = 0; i < area; i++) {
+            const int16_t *xr = x + (size_t)i * ch;
+            for (int q = 0; q < ch; q++) {
+                acc[q] += xr[q];
+            }
+        }
+        for (int q = 0; q < ch; q++) {
+            y[q] = clamp16(round_shift((int64_t)acc[q] * m, shift), lo, hi);
+        }
+        return;
+    }
+    for (int q = 0; q < ch; q++) {
+        int64_t a = 0;
+        for (int i = 0; i < area; i++) {
+            a = acc_update(&c->acc, a, x[(size_t)i * ch + q], &c->events[layer]);
+        }
+        y[q] = clamp16(round_shift(a * m, shift), lo, hi);
+    }
+}
+
+static void add(const Ctx *c, const int32_t *w) {
+    int layer = w[1], l_off = w[2], r_off = w[3], out_off = w[4], count = w[5], shift = w[6], lo = w[7], hi = w[8];
+    int bits = w[9], small = w[10]; /* small: |x1*m1 + x2*m2| < 2^30, computed in int32 without a range check */
+    int64_t m1, m2;
+    memcpy(&m1, w + 11, 8);
+    memcpy(&m2, w + 13, 8);
+    const int16_t *x1 = A16(l_off), *x2 = A16(r_off);
+    int16_t *y = A16(out_off);
+    if (small) {
+        int32_t a = (int32_t)m1, b = (int32_t)m2;
+        int32_t sm1 = shift > 0 ? shift - 1 : 0, rm = shift > 0 ? 1 : 0;
+        for (int i = 0; i < count; i++) {
+            int32_t v = x1[i] * a + x2[i] * b;
+            int32_t q = (v >> shift) + ((v >> sm1) & rm);
+            y[i] = (int16_t)(q < lo ? lo : (q > hi ? hi : q));
+        }
+        return;
+    }
+    int64_t min = bits >= 64 ? INT64_MIN : -((int64_t)1 << (bits - 1));
+    int64_t max = bits >= 64 ? INT64_MAX : ((int64_t)1 << (bits - 1)) - 1;
+    for (int i = 0; i < count; i++) {
+        int64_t sum = x1[i] * m1 + x2[i] * m2;
+        if (sum < min || sum > max) {
+            c->events[layer]++;
+            sum = c->acc.saturate ? (sum < min ? min : max) : wrap_bits(sum, bits);
+        }
+        y[i] = clamp16(round_shift(sum, shift), lo, hi);
+    }
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+/*
+ * Plan header (int32 words): [0] magic 0x646f7661, [1] version 1, [2] isa, [3] accumulator bits,
+ * [4] saturate, [5] lanes, [6] input arena offset, [7] input channels, [8] height, [9] width,
+ * [10] layer count, then per layer: [length in words] [op] [fields...].
+ */
+static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *events) {
+    const int32_t *h = (const int32_t *)plan;
+    Ctx c;
+    c.plan = plan;
+    c.arena = arena;
+    c.isa = h[2];
+    c.acc.bits = h[3];
+    c.acc.saturate = h[4];
+    c.acc.min = -((int64_t)1 << (h[3] - 1));
+    c.acc.max = ((int64_t)1 << (h[3] - 1)) - 1;
+    c.lanes = h[5];
+    c.events = events;
+    int16_t *in = (int16_t *)(arena + h[6]);
+    int ch = h[7], hw = h[8] * h[9];
+    for (int q = 0; q < ch; q++) {
+        for (int i = 0; i < hw; i++) {
+            in[(size_t)i * ch + q] = px[(size_t)q * hw + i];
+        }
+    }
+    const int32_t *w = h + 11;
+    for (int l = 0; l < h[10]; l++) {
+        switch (w[1]) {
+            case OP_DENSE: conv_dense(&c, w + 1); break;
+            case OP_DEPTHWISE: conv_depthwise(&c, w + 1); break;
+            case OP_MAXPOOL: max_pool(&c, w + 1); break;
+            case OP_AVGPOOL: avg_pool(&c, w + 1); break;
+            case OP_GAP: global_avg_pool(&c, w + 1); break;
+            case OP_ADD: add(&c, w + 1); break;
+            default: return;
+        }
+        w += w[0];
+    }
+}
+
+JNIEXPORT jint JNICALL Java_dova_sim_exec_NativeKernels_bestIsa(JNIEnv *env, jclass cls) {
+#ifdef DOVA_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) {
+        return ISA_AVX2;
+    }
+#endif
+    return ISA_GENERIC;
+}
+
+JNIEXPORT void JNICALL Java_dova_sim_exec_NativeKernels_run(JNIEnv *env, jclass cls, jobject plan, jobject arena,
+                                                           jbyteArray pixels, jint offset, jlongArray events) {
+    uint8_t *p = (*env)->GetDirectBufferAddress(env, plan);
+    uint8_t *a = (*env)->GetDirectBufferAddress(env, arena);
+    jbyte *px = (*env)->GetPrimitiveArrayCritical(env, pixels, NULL);
+    jlong *ev = (*env)->GetPrimitiveArrayCritical(env, events, NULL);
+    if (px != NULL && ev != NULL) {
+        run_plan(p, a, (const uint8_t *)px + offset, (int64_t *)ev);
+    }
+    if (ev != NULL) {
+        (*env)->ReleasePrimitiveArrayCritical(env, events, ev, 0);
+    }
+    if (px != NULL) {
+        (*env)->ReleasePrimitiveArrayCritical(env, pixels, px, JNI_ABORT);
+    }
+}

@@ -1,0 +1,114 @@
+package dova.sim.exec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * The native kernels ({@code src/main/c/dova_sim.c}, built by this module's Maven build with the
+ * machine's gcc) and whether they could be loaded. {@code -Ddova.sim.native=false} turns them
+ * off; {@code -Ddova.sim.isa=generic} keeps the library but uses its portable C kernels instead of
+ * the AVX2 ones (used by the tests to check both).
+ */
+public final class NativeKernels {
+    /** Portable C micro-kernels (whatever the compiler vectorises). */
+    static final int ISA_GENERIC = 0;
+    /** AVX2 {@code vpmaddwd} micro-kernels. */
+    static final int ISA_AVX2 = 1;
+
+    private static final String RESOURCE = "/dova/sim/native/linux-x86_64/libdovasim.so";
+    private static final String STATUS;
+    private static final boolean LOADED;
+    private static final int ISA;
+
+    static {
+        String status;
+        boolean loaded = false;
+        int isa = ISA_GENERIC;
+        if (!Boolean.parseBoolean(System.getProperty("dova.sim.native", "true"))) {
+            status = "off (-Ddova.sim.native=false)";
+        } else if (!"linux".equals(System.getProperty("os.name").toLowerCase(Locale.ROOT))
+                || !"amd64".equals(System.getProperty("os.arch"))) {
+            status = "not built for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+        } else {
+            URL url = NativeKernels.class.getResource(RESOURCE);
+            if (url == null) {
+                status = "not built (no gcc or jni.h when this module was compiled)";
+            } else {
+                try {
+                    System.load(libraryPath(url).toString());
+                    int best = bestIsa();
+                    String wanted = System.getProperty("dova.sim.isa", "best").toLowerCase(Locale.ROOT);
+                    isa = switch (wanted) {
+                        case "best" -> best;
+                        case "generic" -> ISA_GENERIC;
+                        case "avx2" -> {
+                            if (best < ISA_AVX2) {
+                                throw new IllegalStateException("-Ddova.sim.isa=avx2 but this CPU has no AVX2");
+                            }
+                            yield ISA_AVX2;
+                        }
+                        default -> throw new IllegalArgumentException("-Ddova.sim.isa must be best, generic or avx2, got "
+                                + wanted);
+                    };
+                    loaded = true;
+                    status = "native " + (isa == ISA_AVX2 ? "AVX2" : "generic C");
+                } catch (IOException | UnsatisfiedLinkError e) {
+                    status = "could not be loaded: " + e.getMessage();
+                }
+            }
+        }
+        STATUS = status;
+        LOADED = loaded;
+        ISA = isa;
+    }
+
+    private NativeKernels() {
+    }
+
+    /** True when the native kernels run this JVM's simulations. */
+    public static boolean available() {
+        return LOADED;
+    }
+
+    /** What runs simulations and why, for logs and reports: {@code native AVX2}, or why the pure-Java executor runs. */
+    public static String status() {
+        return LOADED ? STATUS : "pure Java (native kernels " + STATUS + ")";
+    }
+
+    static int isa() {
+        return ISA;
+    }
+
+    private static Path libraryPath(URL url) throws IOException {
+        if ("file".equals(url.getProtocol())) {
+            try {
+                return Paths.get(url.toURI());
+            } catch (java.net.URISyntaxException e) {
+                throw new IOException(e);
+            }
+        }
+        // inside a jar: copy out once per JVM
+        Path tmp = Files.createTempFile("libdovasim", ".so");
+        tmp.toFile().deleteOnExit();
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return tmp;
+    }
+
+    /** The best ISA this CPU runs ({@link #ISA_AVX2} or {@link #ISA_GENERIC}). */
+    private static native int bestIsa();
+
+    /**
+     * Runs the whole network of {@code plan} on one image of CHW pixels at {@code offset} (bounds
+     * checked by the caller), adding each layer's overflow events to {@code events}.
+     */
+    static native void run(ByteBuffer plan, ByteBuffer arena, byte[] pixels, int offset, long[] events);
+}
