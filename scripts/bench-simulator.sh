@@ -10,7 +10,7 @@ cp_file=$(mktemp)
 mvn -q -B -ntp -pl compress dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
 cp="compress/target/test-classes:compress/target/classes:$(cat "$cp_file")"
 mkdir -p .djl/jna docs/results
-include="${1:-SimulatorBenchmark|Fp32Benchmark}"
+include="${1:-RuntimeBenchmark}"
 shift || true
 java -DDJL_CACHE_DIR="$PWD/.djl" -Djna.tmpdir="$PWD/.djl/jna" -cp "$cp" org.openjdk.jmh.Main "$include" \
   -jvmArgsAppend "-DDJL_CACHE_DIR=$PWD/.djl -Djna.tmpdir=$PWD/.djl/jna" -prof gc -rf json -rff docs/results/jmh-simulator.json "$@" \

@@ -93,8 +93,9 @@ typedef struct {
     int k;       /* canonical length kh*kw*in_c */
     int kp;      /* k rounded up to even */
     int np;      /* out_c rounded up to 16 */
-    int direct;  /* 1: the input rows are the A matrix (1x1, stride 1, no padding, even in_c) */
-    int pn;      /* 1: PN mode, 0: S mode */
+    int direct;  /* 1: the input rows are the A matrix (1x1, stride 1, no padding, even in_c);
+                    2: implicit GEMM, the A rows are read tap by tap from the input (even in_c); 0: im2col */
+    int pn;      /* 0: S mode, 1: PN mode, 2: grouped mode (canonical order in the kernel) */
     int req32;   /* 1: acc * m fits int32 (A + M <= 31) */
     int lo, hi;
     int w_off;      /* S: [np/16][kp/2][16][2] int16; PN: [np/8][kp/2][P 8x2 | N 8x2] int16 */
@@ -104,12 +105,16 @@ typedef struct {
     int capp_off;   /* int32 [np]: min(accMax - bias, INT32_MAX) */
     int capn_off;   /* int32 [np]: min(bias - accMin, INT32_MAX) */
     int m_off;      /* int64 [np] */
-    int m32_off;    /* int32 [np] (req32 only) */
     int s_off;      /* int32 [np] */
+    int m32_off;    /* int32 [np] (req32 only) */
     int sm1_off;    /* int32 [np]: s - 1, or 32 when s = 0 */
     int rm_off;     /* int32 [np]: 1 when s > 0, else 0 */
+    int hp_off;     /* int64 [np]: 2^(s-1), or 0 when s = 0 */
+    int hn_off;     /* int64 [np]: 2^(s-1) - 1, or 0 when s = 0 */
+    int s64_off;    /* int64 [np]: s */
     int tile_off;   /* arena scratch: int16 [MR][kp] */
     int nchunk;     /* output channels per pass over the rows (a multiple of 16) */
+    int zero_off;   /* arena: in_c zero int16 (the padding row of implicit GEMM), never written */
 } Dense;
 
 /* Replays one output value in canonical order (ky, kx, channel block); returns the accumulator. */
@@ -137,46 +142,41 @@ static inline int16_t requant_scalar(const Ctx *c, const Dense *d, int64_t acc, 
 }
 
 /*
- * Epilogue of one output value from its exact sums: bias, bound check (PN), replay when the
- * bound fails, requantization, clamp. s = S (S mode) or P with n = N (PN mode).
+ * The A operand of the micro-kernels: for each of the MR rows (output pixels) and each of `taps`
+ * kernel taps, a pointer to `pairs` pairs of int16 inputs (a tap's channels, a zero row where the
+ * tap falls into the padding). Direct and im2col layers have one tap of kp/2 pairs.
  */
-static inline int16_t finish_scalar(const Ctx *c, const Dense *d, const int16_t *row, int oc, int32_t s, int32_t n) {
-    int64_t acc;
-    if (d->pn && (s > I32(d->capp_off)[oc] || n > I32(d->capn_off)[oc])) {
-        acc = replay_dense(c, d, row, oc);
-    } else {
-        acc = (int64_t)I32(d->bias_off)[oc] + (d->pn ? (int64_t)s - n : s);
-    }
-    return requant_scalar(c, d, acc, oc);
-}
+typedef struct {
+    const int16_t *p[MR * 9];
+    const int16_t **rows; /* p, or a larger array for kernels over 9 taps */
+    int taps, pairs;
+} Operand;
 
-/* Generic micro-kernel: rows x 16 channels of S, or of P and N. */
-static void micro_generic(const Dense *d, const int16_t *const *rows, const int16_t *panel, int32_t out[MR][16],
+/* Generic micro-kernel: MR rows x 16 channels of S, or of P and N (panel layouts as the AVX2 kernels'). */
+static void micro_generic(const Dense *d, const Operand *a, const int16_t *panel, int32_t out[MR][16],
                           int32_t outn[MR][16]) {
     int kpairs = d->kp / 2;
     memset(out, 0, sizeof(int32_t) * MR * 16);
     memset(outn, 0, sizeof(int32_t) * MR * 16);
-    if (!d->pn) {
-        for (int kq = 0; kq < kpairs; kq++) {
-            const int16_t *b = panel + (size_t)kq * 32;
+    for (int t = 0; t < a->taps; t++) {
+        for (int q = 0; q < a->pairs; q++) {
+            int kq = t * a->pairs + q;
             for (int r = 0; r < MR; r++) {
-                int32_t x0 = rows[r][2 * kq], x1 = rows[r][2 * kq + 1];
-                for (int j = 0; j < 16; j++) {
-                    out[r][j] += x0 * b[2 * j] + x1 * b[2 * j + 1];
-                }
-            }
-        }
-    } else {
-        for (int half = 0; half < 2; half++) {
-            const int16_t *pp = panel + (size_t)half * kpairs * 32;
-            for (int kq = 0; kq < kpairs; kq++) {
-                const int16_t *bp = pp + (size_t)kq * 32;
-                const int16_t *bn = bp + 16;
-                for (int r = 0; r < MR; r++) {
-                    int32_t x0 = rows[r][2 * kq], x1 = rows[r][2 * kq + 1];
-                    for (int j = 0; j < 8; j++) {
-                        out[r][8 * half + j] += x0 * bp[2 * j] + x1 * bp[2 * j + 1];
-                        outn[r][8 * half + j] += x0 * bn[2 * j] + x1 * bn[2 * j + 1];
+                const int16_t *row = a->rows[r * a->taps + t];
+                int32_t x0 = row[2 * q], x1 = row[2 * q + 1];
+                if (d->pn != 1) {
+                    const int16_t *b = panel + (size_t)kq * 32;
+                    for (int j = 0; j < 16; j++) {
+                        out[r][j] += x0 * b[2 * j] + x1 * b[2 * j + 1];
+                    }
+                } else {
+                    for (int half = 0; half < 2; half++) {
+                        const int16_t *bp = panel + (size_t)half * kpairs * 32 + (size_t)kq * 32;
+                        const int16_t *bn = bp + 16;
+                        for (int j = 0; j < 8; j++) {
+                            out[r][8 * half + j] += x0 * bp[2 * j] + x1 * bp[2 * j + 1];
+                            outn[r][8 * half + j] += x0 * bn[2 * j] + x1 * bn[2 * j + 1];
+                        }
                     }
                 }
             }
@@ -191,22 +191,27 @@ static inline __attribute__((always_inline, target("avx2"))) __m256i bcast_pair(
     return _mm256_set1_epi32(v);
 }
 
-/* 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. */
-__attribute__((target("avx2"))) static void micro_s_avx2(int kpairs, const int16_t *const *rows, const int16_t *panel,
-                                                        int32_t out[MR][16]) {
+
+/* 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. Panel [kpairs][16][2]. */
+__attribute__((target("avx2"))) static void micro_s_avx2(const Operand *a, const int16_t *panel, int32_t out[MR][16]) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
-    for (int kq = 0; kq < kpairs; kq++) {
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32 + 16));
-        __m256i a;
-        a = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(a, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(a, b1));
-        a = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(a, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(a, b1));
-        a = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(a, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(a, b1));
-        a = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(a, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(a, b1));
-        a = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(a, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(a, b1));
-        a = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(a, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(a, b1));
+    const int pairs = a->pairs, taps = a->taps;
+    for (int t = 0; t < taps; t++) {
+        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
+        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        const int16_t *b = panel + (size_t)t * pairs * 32;
+        for (int kq = 0; kq < pairs; kq++) {
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
+            __m256i x;
+            x = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+            x = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+            x = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+            x = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+            x = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
+            x = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+        }
     }
     _mm256_storeu_si256((__m256i *)out[0], c00); _mm256_storeu_si256((__m256i *)(out[0] + 8), c01);
     _mm256_storeu_si256((__m256i *)out[1], c10); _mm256_storeu_si256((__m256i *)(out[1] + 8), c11);
@@ -217,21 +222,26 @@ __attribute__((target("avx2"))) static void micro_s_avx2(int kpairs, const int16
 }
 
 /* 6 rows x 8 channels of P and N: 12 accumulators. Panel [kpairs][P 8x2 | N 8x2]. */
-__attribute__((target("avx2"))) static void micro_pn8_avx2(int kpairs, const int16_t *const *rows, const int16_t *panel,
-                                                          int32_t *outp, int32_t *outn, int stride) {
+__attribute__((target("avx2"))) static void micro_pn8_avx2(const Operand *a, const int16_t *panel, int32_t *outp,
+                                                          int32_t *outn, int stride) {
     __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
     __m256i n0 = p0, n1 = p0, n2 = p0, n3 = p0, n4 = p0, n5 = p0;
-    const int16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3], *r4 = rows[4], *r5 = rows[5];
-    for (int kq = 0; kq < kpairs; kq++) {
-        __m256i bp = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32));
-        __m256i bn = _mm256_loadu_si256((const __m256i *)(panel + (size_t)kq * 32 + 16));
-        __m256i a;
-        a = bcast_pair(r0 + 2 * kq); p0 = _mm256_add_epi32(p0, _mm256_madd_epi16(a, bp)); n0 = _mm256_add_epi32(n0, _mm256_madd_epi16(a, bn));
-        a = bcast_pair(r1 + 2 * kq); p1 = _mm256_add_epi32(p1, _mm256_madd_epi16(a, bp)); n1 = _mm256_add_epi32(n1, _mm256_madd_epi16(a, bn));
-        a = bcast_pair(r2 + 2 * kq); p2 = _mm256_add_epi32(p2, _mm256_madd_epi16(a, bp)); n2 = _mm256_add_epi32(n2, _mm256_madd_epi16(a, bn));
-        a = bcast_pair(r3 + 2 * kq); p3 = _mm256_add_epi32(p3, _mm256_madd_epi16(a, bp)); n3 = _mm256_add_epi32(n3, _mm256_madd_epi16(a, bn));
-        a = bcast_pair(r4 + 2 * kq); p4 = _mm256_add_epi32(p4, _mm256_madd_epi16(a, bp)); n4 = _mm256_add_epi32(n4, _mm256_madd_epi16(a, bn));
-        a = bcast_pair(r5 + 2 * kq); p5 = _mm256_add_epi32(p5, _mm256_madd_epi16(a, bp)); n5 = _mm256_add_epi32(n5, _mm256_madd_epi16(a, bn));
+    const int pairs = a->pairs, taps = a->taps;
+    for (int t = 0; t < taps; t++) {
+        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
+        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        const int16_t *b = panel + (size_t)t * pairs * 32;
+        for (int kq = 0; kq < pairs; kq++) {
+            __m256i bp = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
+            __m256i bn = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
+            __m256i x;
+            x = bcast_pair(r0 + 2 * kq); p0 = _mm256_add_epi32(p0, _mm256_madd_epi16(x, bp)); n0 = _mm256_add_epi32(n0, _mm256_madd_epi16(x, bn));
+            x = bcast_pair(r1 + 2 * kq); p1 = _mm256_add_epi32(p1, _mm256_madd_epi16(x, bp)); n1 = _mm256_add_epi32(n1, _mm256_madd_epi16(x, bn));
+            x = bcast_pair(r2 + 2 * kq); p2 = _mm256_add_epi32(p2, _mm256_madd_epi16(x, bp)); n2 = _mm256_add_epi32(n2, _mm256_madd_epi16(x, bn));
+            x = bcast_pair(r3 + 2 * kq); p3 = _mm256_add_epi32(p3, _mm256_madd_epi16(x, bp)); n3 = _mm256_add_epi32(n3, _mm256_madd_epi16(x, bn));
+            x = bcast_pair(r4 + 2 * kq); p4 = _mm256_add_epi32(p4, _mm256_madd_epi16(x, bp)); n4 = _mm256_add_epi32(n4, _mm256_madd_epi16(x, bn));
+            x = bcast_pair(r5 + 2 * kq); p5 = _mm256_add_epi32(p5, _mm256_madd_epi16(x, bp)); n5 = _mm256_add_epi32(n5, _mm256_madd_epi16(x, bn));
+        }
     }
     _mm256_storeu_si256((__m256i *)(outp + 0 * stride), p0); _mm256_storeu_si256((__m256i *)(outn + 0 * stride), n0);
     _mm256_storeu_si256((__m256i *)(outp + 1 * stride), p1); _mm256_storeu_si256((__m256i *)(outn + 1 * stride), n1);
@@ -241,6 +251,88 @@ __attribute__((target("avx2"))) static void micro_pn8_avx2(int kpairs, const int
     _mm256_storeu_si256((__m256i *)(outp + 5 * stride), p5); _mm256_storeu_si256((__m256i *)(outn + 5 * stride), n5);
 }
 
+
+/*
+ * 6 rows x 16 channels in canonical group order ("grouped mode", A <= 30): the accumulators start
+ * at the bias; each group (a tap's block of `lanes` channels, lanes and in_c even) is added with
+ * vpmaddwd, then the A-bit update is applied to the exact int32 value: |acc| < 2^29 and a group
+ * sum |p| <= 256 * 255 * 127 < 2^23, so acc + p never leaves int32. An update that changes the
+ * value is an overflow event; events are rare in a feasible model, so they are counted off the
+ * fast path (one compare and a not-taken branch per update).
+ */
+__attribute__((target("avx2"))) static void micro_grouped_avx2(const Ctx *c, const Dense *d, const Operand *a,
+                                                              const int16_t *panel, int n0, int count,
+                                                              int32_t out[MR][16], int64_t *events) {
+    __m256i bias0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + n0));
+    __m256i bias1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + n0 + 8));
+    __m256i c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
+    __m256i c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+    const int pairs = a->pairs, taps = a->taps, gpairs = c->lanes / 2;
+    const int sat = c->acc.saturate;
+    const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
+    const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
+    int64_t ev = 0;
+    /* hot path: two compares and a not-taken branch; the wrap or clamp runs only when a lane left the range */
+#define DOVA_UPDATE(v, row)                                                                                  \
+    do {                                                                                                     \
+        __m256i o = _mm256_or_si256(_mm256_cmpgt_epi32(v, hi), _mm256_cmpgt_epi32(lo, v));                  \
+        if (__builtin_expect(!_mm256_testz_si256(o, o), 0)) {                                                \
+            if ((row) < count) {                                                                             \
+                ev += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o)));                        \
+            }                                                                                                \
+            v = sat ? _mm256_min_epi32(_mm256_max_epi32(v, lo), hi)                                          \
+                    : _mm256_sra_epi32(_mm256_sll_epi32(v, drop), drop);                                     \
+        }                                                                                                    \
+    } while (0)
+    for (int t = 0; t < taps; t++) {
+        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
+        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        const int16_t *b = panel + (size_t)t * pairs * 32;
+        for (int g0 = 0; g0 < pairs; g0 += gpairs) {
+            int g1 = g0 + gpairs < pairs ? g0 + gpairs : pairs;
+            for (int kq = g0; kq < g1; kq++) {
+                __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
+                __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
+                __m256i x;
+                x = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+                x = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+                x = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+                x = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
+                x = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
+                x = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+            }
+            DOVA_UPDATE(c00, 0); DOVA_UPDATE(c01, 0); DOVA_UPDATE(c10, 1); DOVA_UPDATE(c11, 1);
+            DOVA_UPDATE(c20, 2); DOVA_UPDATE(c21, 2); DOVA_UPDATE(c30, 3); DOVA_UPDATE(c31, 3);
+            DOVA_UPDATE(c40, 4); DOVA_UPDATE(c41, 4); DOVA_UPDATE(c50, 5); DOVA_UPDATE(c51, 5);
+        }
+    }
+#undef DOVA_UPDATE
+    *events += ev;
+    _mm256_storeu_si256((__m256i *)out[0], c00); _mm256_storeu_si256((__m256i *)(out[0] + 8), c01);
+    _mm256_storeu_si256((__m256i *)out[1], c10); _mm256_storeu_si256((__m256i *)(out[1] + 8), c11);
+    _mm256_storeu_si256((__m256i *)out[2], c20); _mm256_storeu_si256((__m256i *)(out[2] + 8), c21);
+    _mm256_storeu_si256((__m256i *)out[3], c30); _mm256_storeu_si256((__m256i *)(out[3] + 8), c31);
+    _mm256_storeu_si256((__m256i *)out[4], c40); _mm256_storeu_si256((__m256i *)(out[4] + 8), c41);
+    _mm256_storeu_si256((__m256i *)out[5], c50); _mm256_storeu_si256((__m256i *)(out[5] + 8), c51);
+}
+
+/*
+ * roundShift(acc * m, s) clamped to [lo, hi] for 4 lanes when acc * m needs 64 bits (A + M > 31).
+ * AVX2 has no 64-bit arithmetic shift, so the magnitude is shifted: with u = |acc| * m (exact:
+ * |acc| <= 2^31, m < 2^32) and h = 2^(s-1), roundShift is (u + h) >> s for acc >= 0 and
+ * -((u + h - 1) >> s) for acc < 0 (h - 1 -> 0 when s = 0); the clamp bound of a negative lane is
+ * -lo (lo <= 0 <= hi for every activation).
+ */
+__attribute__((target("avx2"))) static inline __m256i requant64x4(__m128i acc, __m256i m, __m256i s, __m256i hp,
+                                                                  __m256i hn, __m256i hi, __m256i neglo) {
+    __m256i u = _mm256_mul_epu32(_mm256_cvtepu32_epi64(_mm_abs_epi32(acc)), m);
+    __m256i neg = _mm256_cvtepi32_epi64(_mm_srai_epi32(acc, 31));
+    __m256i q = _mm256_srlv_epi64(_mm256_add_epi64(u, _mm256_blendv_epi8(hp, hn, neg)), s);
+    __m256i cap = _mm256_blendv_epi8(hi, neglo, neg);
+    q = _mm256_blendv_epi8(q, cap, _mm256_cmpgt_epi64(q, cap));
+    return _mm256_sub_epi64(_mm256_xor_si256(q, neg), neg);
+}
+
 /*
  * Epilogue of 8 channels of one pixel, vectorised for the common case: no lane fails the bound
  * and acc * m fits int32 (A + M <= 31, e.g. A16/M12). Returns 0 (nothing written) otherwise.
@@ -248,7 +340,7 @@ __attribute__((target("avx2"))) static void micro_pn8_avx2(int kpairs, const int
 __attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int32_t *s,
                                                        const int32_t *n, int16_t *y) {
     __m256i sv = _mm256_loadu_si256((const __m256i *)s);
-    if (d->pn) {
+    if (d->pn == 1) {
         __m256i nv = _mm256_loadu_si256((const __m256i *)n);
         __m256i fail = _mm256_or_si256(_mm256_cmpgt_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->capp_off) + oc0))),
                                        _mm256_cmpgt_epi32(nv, _mm256_loadu_si256((const __m256i *)(I32(d->capn_off) + oc0))));
@@ -257,10 +349,24 @@ __attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dens
         }
         sv = _mm256_sub_epi32(sv, nv);
     }
+    __m256i acc = d->pn == 2 ? sv : _mm256_add_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0)));
     if (!d->req32) {
-        return 0;
+        const int64_t *m = I64(d->m_off) + oc0, *hp = I64(d->hp_off) + oc0, *hn = I64(d->hn_off) + oc0;
+        const int64_t *sh = I64(d->s64_off) + oc0;
+        __m256i hi = _mm256_set1_epi64x(d->hi), neglo = _mm256_set1_epi64x(-(int64_t)d->lo);
+        __m256i lo4 = requant64x4(_mm256_castsi256_si128(acc), _mm256_loadu_si256((const __m256i *)m),
+                                  _mm256_loadu_si256((const __m256i *)sh), _mm256_loadu_si256((const __m256i *)hp),
+                                  _mm256_loadu_si256((const __m256i *)hn), hi, neglo);
+        __m256i hi4 = requant64x4(_mm256_extracti128_si256(acc, 1), _mm256_loadu_si256((const __m256i *)(m + 4)),
+                                  _mm256_loadu_si256((const __m256i *)(sh + 4)), _mm256_loadu_si256((const __m256i *)(hp + 4)),
+                                  _mm256_loadu_si256((const __m256i *)(hn + 4)), hi, neglo);
+        /* the low 32 bits of each 64-bit lane, in order */
+        __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo4, idx));
+        __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi4, idx));
+        _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(a, b));
+        return 1;
     }
-    __m256i acc = _mm256_add_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0)));
     __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(d->m32_off) + oc0)));
     __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->s_off) + oc0))),
                                  _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->sm1_off) + oc0))),
@@ -302,39 +408,70 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
     memcpy(&d, w + 1, sizeof(Dense));
     int pixels = d.out_h * d.out_w;
     int kpairs = d.kp / 2;
+    int taps = d.kh * d.kw;
     int16_t *y = A16(d.out_off);
     int16_t *tile = A16(d.tile_off);
+    const int16_t *zero = A16(d.zero_off);
+    const int16_t *x = A16(d.in_off);
     const int16_t *panels = I16(d.w_off);
     int32_t s[MR][16], n[MR][16];
+    Operand op;
+    const int16_t *many[MR * 64];
+    op.rows = taps <= 9 ? op.p : many;
+    if (d.direct == 2 && taps > 64) {
+        d.direct = 0; /* the planner keeps kernels of up to 8x8 taps implicit */
+    }
     for (int nc0 = 0; nc0 < d.np; nc0 += d.nchunk) {
         int nc1 = nc0 + d.nchunk < d.np ? nc0 + d.nchunk : d.np;
         for (int p0 = 0; p0 < pixels; p0 += MR) {
             int count = pixels - p0 < MR ? pixels - p0 : MR;
-            const int16_t *rows[MR];
-            if (d.direct) {
+            int built = 0; /* im2col rows of this tile exist in `tile` */
+            if (d.direct == 1) {
+                op.taps = 1;
+                op.pairs = kpairs;
                 for (int r = 0; r < MR; r++) {
-                    rows[r] = A16(d.in_off) + (size_t)(p0 + (r < count ? r : count - 1)) * d.kp;
+                    op.rows[r] = x + (size_t)(p0 + (r < count ? r : count - 1)) * d.kp;
+                }
+            } else if (d.direct == 2) {
+                op.taps = taps;
+                op.pairs = d.in_c / 2;
+                for (int r = 0; r < MR; r++) {
+                    int p = p0 + (r < count ? r : count - 1);
+                    int oy = p / d.out_w, ox = p % d.out_w;
+                    for (int fy = 0; fy < d.kh; fy++) {
+                        int iy = oy * d.sh - d.ph + fy;
+                        for (int fx = 0; fx < d.kw; fx++) {
+                            int ix = ox * d.sw - d.pw + fx;
+                            op.rows[r * taps + fy * d.kw + fx] = iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w
+                                ? zero : x + ((size_t)iy * d.in_w + ix) * d.in_c;
+                        }
+                    }
                 }
             } else {
                 im2col_tile(c, &d, p0, count, tile);
+                built = 1;
+                op.taps = 1;
+                op.pairs = kpairs;
                 for (int r = 0; r < MR; r++) {
-                    rows[r] = tile + (size_t)(r < count ? r : count - 1) * d.kp;
+                    op.rows[r] = tile + (size_t)(r < count ? r : count - 1) * d.kp;
                 }
             }
             for (int n0 = nc0; n0 < nc1; n0 += 16) {
-                const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn ? 64 : 32);
+                const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
 #ifdef DOVA_X86
-                if (c->isa == ISA_AVX2) {
+                if (c->isa == ISA_AVX2 && d.pn == 2) {
+                    micro_grouped_avx2(c, &d, &op, panel, n0, count, s, &c->events[d.layer]);
+                } else if (c->isa == ISA_AVX2) {
                     if (d.pn) {
-                        micro_pn8_avx2(kpairs, rows, panel, &s[0][0], &n[0][0], 16);
-                        micro_pn8_avx2(kpairs, rows, panel + (size_t)kpairs * 32, &s[0][8], &n[0][8], 16);
+                        micro_pn8_avx2(&op, panel, &s[0][0], &n[0][0], 16);
+                        micro_pn8_avx2(&op, panel + (size_t)kpairs * 32, &s[0][8], &n[0][8], 16);
                     } else {
-                        micro_s_avx2(kpairs, rows, panel, s);
+                        micro_s_avx2(&op, panel, s);
                     }
                 } else
 #endif
                 {
-                    micro_generic(&d, rows, panel, s, n);
+                    micro_generic(&d, &op, panel, s, n);
                 }
                 for (int r = 0; r < count; r++) {
                     int16_t *yr = y + (size_t)(p0 + r) * d.out_c;
@@ -350,7 +487,30 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
 #endif
                         int end = oc0 + 8 < d.out_c ? oc0 + 8 : d.out_c;
                         for (int oc = oc0; oc < end; oc++) {
-                            yr[oc] = finish_scalar(c, &d, rows[r], oc, s[r][oc - n0], n[r][oc - n0]);
+                            int grouped_generic = d.pn == 2 && c->isa != ISA_AVX2;
+                            if (d.pn == 2 && !grouped_generic) {
+                                yr[oc] = requant_scalar(c, &d, s[r][oc - n0], oc);
+                            } else if (grouped_generic
+                                       || (d.pn == 1 && (s[r][oc - n0] > I32(d.capp_off)[oc] || n[r][oc - n0] > I32(d.capn_off)[oc]))) {
+                                /* the bound fails: replay this output in canonical order from its input row */
+                                if (!built) {
+                                    for (int rr = 0; rr < count; rr++) {
+                                        if (d.direct == 1) {
+                                            memcpy(tile + (size_t)rr * d.kp, op.rows[rr], sizeof(int16_t) * d.kp);
+                                        } else {
+                                            for (int t = 0; t < taps; t++) {
+                                                memcpy(tile + (size_t)rr * d.kp + (size_t)t * d.in_c, op.rows[rr * taps + t],
+                                                       sizeof(int16_t) * d.in_c);
+                                            }
+                                        }
+                                    }
+                                    built = 1;
+                                }
+                                yr[oc] = requant_scalar(c, &d, replay_dense(c, &d, tile + (size_t)r * d.kp, oc), oc);
+                            } else {
+                                yr[oc] = requant_scalar(c, &d, (int64_t)I32(d.bias_off)[oc]
+                                                        + (d.pn == 1 ? (int64_t)s[r][oc - n0] - n[r][oc - n0] : s[r][oc - n0]), oc);
+                            }
                         }
                     }
                 }
@@ -371,7 +531,93 @@ typedef struct {
     int m_off;      /* int64 [ch] */
     int s_off;      /* int32 [ch] */
     int scratch_off; /* arena: int32 [2][ch] */
+    int w16_off;    /* int16 [kh*kw][ch] (vector path) */
+    int req32;      /* as Dense */
+    int m32_off, sm1_off, rm_off, hp_off, hn_off, s64_off; /* as Dense, [ch] */
 } Depthwise;
+
+#ifdef DOVA_X86
+
+/* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
+__attribute__((target("avx2"))) static inline void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
+                                                                int hi, int m_off, int m32_off, int s_off, int sm1_off,
+                                                                int rm_off, int hp_off, int hn_off, int s64_off, int16_t *y) {
+    if (!req32) {
+        const int64_t *m = I64(m_off) + oc0, *hp = I64(hp_off) + oc0, *hn = I64(hn_off) + oc0, *sh = I64(s64_off) + oc0;
+        __m256i hi64 = _mm256_set1_epi64x(hi), neglo = _mm256_set1_epi64x(-(int64_t)lo);
+        __m256i a4 = requant64x4(_mm256_castsi256_si128(acc), _mm256_loadu_si256((const __m256i *)m),
+                                 _mm256_loadu_si256((const __m256i *)sh), _mm256_loadu_si256((const __m256i *)hp),
+                                 _mm256_loadu_si256((const __m256i *)hn), hi64, neglo);
+        __m256i b4 = requant64x4(_mm256_extracti128_si256(acc, 1), _mm256_loadu_si256((const __m256i *)(m + 4)),
+                                 _mm256_loadu_si256((const __m256i *)(sh + 4)), _mm256_loadu_si256((const __m256i *)(hp + 4)),
+                                 _mm256_loadu_si256((const __m256i *)(hn + 4)), hi64, neglo);
+        __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a4, idx));
+        __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b4, idx));
+        _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(a, b));
+        return;
+    }
+    __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(m32_off) + oc0)));
+    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(s_off) + oc0))),
+                                 _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(sm1_off) + oc0))),
+                                                  _mm256_loadu_si256((const __m256i *)(I32(rm_off) + oc0))));
+    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+    _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
+}
+
+/*
+ * Depthwise, 16 channels of one output pixel: products x * w are exact in int16 (|x| <= 255,
+ * |w| <= 127: 32385 < 32767), widened to int32 and accumulated; in grouped mode (each product is
+ * a group, ARITHMETIC.md section 2) every tap is followed by the A-bit update.
+ */
+__attribute__((target("avx2"))) static void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int ox, int c0,
+                                                            int16_t *yr, int64_t *events) {
+    const int16_t *x = A16(d->in_off);
+    const int16_t *w = I16(d->w16_off);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0));
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0 + 8));
+    const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
+    const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
+    int grouped = d->pn == 2;
+    for (int fy = 0; fy < d->kh; fy++) {
+        int iy = oy * d->sh - d->ph + fy;
+        if (iy < 0 || iy >= d->in_h) {
+            continue;
+        }
+        for (int fx = 0; fx < d->kw; fx++) {
+            int ix = ox * d->sw - d->pw + fx;
+            if (ix < 0 || ix >= d->in_w) {
+                continue; /* a padded product is 0: adding it never overflows */
+            }
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(x + ((size_t)iy * d->in_w + ix) * d->ch + c0));
+            __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (size_t)(fy * d->kw + fx) * d->ch + c0));
+            __m256i p = _mm256_mullo_epi16(xv, wv);
+            a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+            a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
+            if (grouped) {
+                __m256i o0 = _mm256_or_si256(_mm256_cmpgt_epi32(a0, hi), _mm256_cmpgt_epi32(lo, a0));
+                __m256i o1 = _mm256_or_si256(_mm256_cmpgt_epi32(a1, hi), _mm256_cmpgt_epi32(lo, a1));
+                __m256i o = _mm256_or_si256(o0, o1);
+                if (__builtin_expect(!_mm256_testz_si256(o, o), 0)) {
+                    *events += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o0)))
+                               + __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o1)));
+                    if (c->acc.saturate) {
+                        a0 = _mm256_min_epi32(_mm256_max_epi32(a0, lo), hi);
+                        a1 = _mm256_min_epi32(_mm256_max_epi32(a1, lo), hi);
+                    } else {
+                        a0 = _mm256_sra_epi32(_mm256_sll_epi32(a0, drop), drop);
+                        a1 = _mm256_sra_epi32(_mm256_sll_epi32(a1, drop), drop);
+                    }
+                }
+            }
+        }
+    }
+    requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
+                  d->hn_off, d->s64_off, yr + c0);
+    requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
+                  d->hp_off, d->hn_off, d->s64_off, yr + c0 + 8);
+}
+#endif
 
 static void conv_depthwise(const Ctx *c, const int32_t *words) {
     Depthwise d;
@@ -386,8 +632,23 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     int32_t *N = P + d.ch;
     int ch = d.ch;
     int64_t *ev = &c->events[d.layer];
+    int vec_end = 0;
+#ifdef DOVA_X86
+    if (c->isa == ISA_AVX2 && d.pn != 1) {
+        vec_end = ch & ~15;
+    }
+#endif
     for (int oy = 0; oy < d.out_h; oy++) {
         for (int ox = 0; ox < d.out_w; ox++) {
+            int16_t *yv = y + ((size_t)oy * d.out_w + ox) * ch;
+#ifdef DOVA_X86
+            for (int c0 = 0; c0 < vec_end; c0 += 16) {
+                depthwise16_avx2(c, &d, oy, ox, c0, yv, ev);
+            }
+#endif
+            if (vec_end == ch) {
+                continue;
+            }
             memset(P, 0, sizeof(int32_t) * ch);
             memset(N, 0, sizeof(int32_t) * ch);
             for (int fy = 0; fy < d.kh; fy++) {
@@ -403,20 +664,20 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
                     const int16_t *xr = x + ((size_t)iy * d.in_w + ix) * ch;
                     const int32_t *wt = w + (size_t)(fy * d.kw + fx) * ch;
                     if (d.pn) {
-                        for (int k = 0; k < ch; k++) {
+                        for (int k = vec_end; k < ch; k++) {
                             int32_t prod = xr[k] * wt[k];
                             P[k] += prod > 0 ? prod : 0;
                             N[k] += prod < 0 ? -prod : 0;
                         }
                     } else {
-                        for (int k = 0; k < ch; k++) {
+                        for (int k = vec_end; k < ch; k++) {
                             P[k] += xr[k] * wt[k];
                         }
                     }
                 }
             }
-            int16_t *yr = y + ((size_t)oy * d.out_w + ox) * ch;
-            for (int k = 0; k < ch; k++) {
+            int16_t *yr = yv;
+            for (int k = vec_end; k < ch; k++) {
                 int64_t acc = (int64_t)bias[k] + P[k] - N[k];
                 if (d.pn && ((int64_t)bias[k] + P[k] > c->acc.max || (int64_t)bias[k] - N[k] < c->acc.min)) {
                     acc = bias[k];
@@ -558,7 +819,8 @@ static void add(const Ctx *c, const int32_t *w) {
 /*
  * Plan header (int32 words): [0] magic 0x646f7661, [1] version 1, [2] isa, [3] accumulator bits,
  * [4] saturate, [5] lanes, [6] input arena offset, [7] input channels, [8] height, [9] width,
- * [10] layer count, then per layer: [length in words] [op] [fields...].
+ * [10] layer count, [11] input channel stride in the arena (channels, or one more to make it
+ * even: the extra channel is 0 and its weights are 0), then per layer: [length in words] [op] [fields...].
  */
 static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *events) {
     const int32_t *h = (const int32_t *)plan;
@@ -573,13 +835,23 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
     c.lanes = h[5];
     c.events = events;
     int16_t *in = (int16_t *)(arena + h[6]);
-    int ch = h[7], hw = h[8] * h[9];
-    for (int q = 0; q < ch; q++) {
+    int ch = h[7], hw = h[8] * h[9], stride = h[11];
+    if (ch == 1 && stride == 2) {
         for (int i = 0; i < hw; i++) {
-            in[(size_t)i * ch + q] = px[(size_t)q * hw + i];
+            in[2 * i] = px[i];
+            in[2 * i + 1] = 0;
+        }
+    } else {
+        for (int i = 0; i < hw; i++) {
+            for (int q = 0; q < ch; q++) {
+                in[(size_t)i * stride + q] = px[(size_t)q * hw + i];
+            }
+            for (int q = ch; q < stride; q++) {
+                in[(size_t)i * stride + q] = 0;
+            }
         }
     }
-    const int32_t *w = h + 11;
+    const int32_t *w = h + 12;
     for (int l = 0; l < h[10]; l++) {
         switch (w[1]) {
             case OP_DENSE: conv_dense(&c, w + 1); break;

@@ -75,10 +75,11 @@ final class NativeExecutor extends Executor {
             TensorSpec t = model.tensor(plan.root[tensor]);
             int base = plan.tensorOffset[tensor] / 2;
             int c = t.channels();
+            int stride = plan.stride[plan.root[tensor]];
             int area = t.height() * t.width();
             for (int ch = 0; ch < c; ch++) {
                 for (int p = 0; p < area; p++) {
-                    out[ch * area + p] = arenaShorts.get(base + p * c + ch);
+                    out[ch * area + p] = arenaShorts.get(base + p * stride + ch);
                 }
             }
             fresh[tensor] = true;

@@ -44,6 +44,13 @@ final class NativePlan {
     final int[] tensorOffset;
     /** For every tensor, the tensor whose NHWC data holds its values (itself unless it is a flatten output). */
     final int[] root;
+    /**
+     * Channel stride of every tensor in the arena: its channel count, except an input with an odd
+     * count read by dense convolutions only, which is padded with a zero channel so that those
+     * layers run their even-channel kernels (a zero channel with zero weights changes no sum and,
+     * at the end of a tap, no group boundary).
+     */
+    final int[] stride;
     final int arenaBytes;
 
     private final IntegerModel model;
@@ -53,6 +60,8 @@ final class NativePlan {
     /** Word positions that hold data offsets, relative to the data section until {@link #finish}. */
     private final List<Integer> dataRefs = new ArrayList<>();
     private int scratchBytes;
+    /** Arena offset of a row of zeros as long as the widest conv input (never written). */
+    private int zeroOffset;
 
     /**
      * Why this model cannot run on the native kernels, or null when it can. The native kernels
@@ -100,8 +109,19 @@ final class NativePlan {
         int n = model.tensors().size();
         tensorOffset = new int[n];
         root = new int[n];
+        stride = new int[n];
         for (int t = 0; t < n; t++) {
             root[t] = t;
+            stride[t] = model.tensor(t).channels();
+        }
+        boolean denseOnly = true;
+        for (Layer l : model.layers()) {
+            if (l.inputs().contains(model.input()) && !(l instanceof Conv2d c && c.groups() == 1)) {
+                denseOnly = false;
+            }
+        }
+        if (denseOnly && stride[model.input()] % 2 == 1) {
+            stride[model.input()]++;
         }
         long arena = 0;
         arena = place(model.input(), arena);
@@ -113,7 +133,14 @@ final class NativePlan {
                 arena = place(l.output(), arena);
             }
         }
-        long scratchOffset = align(arena);
+        int maxChannels = 1;
+        for (Layer l : model.layers()) {
+            if (l instanceof Conv2d c) {
+                maxChannels = Math.max(maxChannels, c.inChannels());
+            }
+        }
+        zeroOffset = (int) arena;
+        long scratchOffset = align(arena + 2L * maxChannels);
         // header
         words.add(0x646f7661);
         words.add(1);
@@ -127,6 +154,7 @@ final class NativePlan {
         words.add(in.height());
         words.add(in.width());
         words.add((int) model.layers().stream().filter(l -> !(l instanceof Flatten)).count());
+        words.add(stride[model.input()]);
         List<Layer> layers = model.layers();
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
@@ -157,7 +185,8 @@ final class NativePlan {
 
     private long place(int tensor, long at) {
         tensorOffset[tensor] = (int) at;
-        long next = align(at + 2L * model.tensor(tensor).size());
+        TensorSpec t = model.tensor(tensor);
+        long next = align(at + 2L * stride[tensor] * t.height() * t.width());
         if (next > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("model " + model.name() + ": activations exceed one native arena");
         }
@@ -210,13 +239,15 @@ final class NativePlan {
     private void dense(int layer, Conv2d c, int scratchOffset) {
         TensorSpec in = model.tensor(c.input());
         TensorSpec out = model.tensor(c.output());
-        int inC = c.inChannels();
+        int inC = stride[c.input()];
         int taps = c.kernelH() * c.kernelW();
         int k = taps * inC;
         int kp = (k + 1) & ~1;
         int np = (c.outChannels() + 15) & ~15;
-        boolean direct = taps == 1 && c.strideH() == 1 && c.strideW() == 1 && c.padH() == 0 && c.padW() == 0
-                && inC % 2 == 0 && root[c.input()] == c.input();
+        boolean plain = inC % 2 == 0 && root[c.input()] == c.input();
+        // 1: the input rows are the A rows; 2: implicit GEMM, rows read tap by tap; 0: im2col
+        int direct = !plain ? 0 : taps == 1 && c.strideH() == 1 && c.strideW() == 1 && c.padH() == 0 && c.padW() == 0
+                ? 1 : taps <= 64 ? 2 : 0;
         // canonical (ky, kx, channel) weights, and for a flatten-fed layer the row position of each
         // canonical input index: the flattened tensor is CHW-ordered, its root is stored NHWC
         short[] canon = new short[c.outChannels() * k];
@@ -224,7 +255,7 @@ final class NativePlan {
         for (int oc = 0; oc < c.outChannels(); oc++) {
             for (int ky = 0; ky < c.kernelH(); ky++) {
                 for (int kx = 0; kx < c.kernelW(); kx++) {
-                    for (int ic = 0; ic < inC; ic++) {
+                    for (int ic = 0; ic < c.inChannels(); ic++) {
                         byte w = c.weights()[c.weightIndex(oc, ic, ky, kx)];
                         canon[oc * k + (ky * c.kernelW() + kx) * inC + ic] = w;
                         absSum[oc] += Math.abs(w);
@@ -252,7 +283,12 @@ final class NativePlan {
                 mem[oc * k + (perm == null ? i : perm[i])] = canon[oc * k + i];
             }
         }
-        boolean pn = !staticallyFree(c, absSum);
+        // S mode when no channel can overflow; else the canonical group order in the kernel where
+        // the groups are whole pairs of the A rows (even lanes and channels, no flatten reordering,
+        // A <= 30 so that the update stays in int32); else P and N with replay where their bound fails
+        int mode = staticallyFree(c, absSum) ? 0
+                : config.lanes() % 2 == 0 && direct != 0 && config.accumulatorBits() <= 30 ? 2 : 1;
+        boolean pn = mode == 1;
         int kpairs = kp / 2;
         short[] packed = new short[np * kp * (pn ? 2 : 1)];
         for (int nb = 0; nb < np / 16; nb++) {
@@ -280,19 +316,13 @@ final class NativePlan {
         int[] capP = new int[np];
         int[] capN = new int[np];
         long[] m = new long[np];
-        int[] m32 = new int[np];
         int[] s = new int[np];
-        int[] sm1 = new int[np];
-        int[] rm = new int[np];
         for (int oc = 0; oc < c.outChannels(); oc++) {
             bias[oc] = c.bias()[oc];
             capP[oc] = (int) Math.min(accMax - bias[oc], Integer.MAX_VALUE);
             capN[oc] = (int) Math.min(bias[oc] - accMin, Integer.MAX_VALUE);
             m[oc] = c.multipliers()[oc];
-            m32[oc] = (int) m[oc];
             s[oc] = c.shifts()[oc];
-            sm1[oc] = s[oc] > 0 ? s[oc] - 1 : 32;
-            rm[oc] = s[oc] > 0 ? 1 : 0;
         }
         boolean req32 = config.accumulatorBits() + model.multiplierBits() <= 31;
         int bytesPerChannel = kp * 2 * (pn ? 2 : 1);
@@ -303,7 +333,7 @@ final class NativePlan {
         words.addAll(tensorOffset[c.input()], tensorOffset[c.output()], inC,
                 perm == null ? in.height() : 1, perm == null ? in.width() : 1,
                 c.outChannels(), out.height(), out.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
-                c.padH(), c.padW(), k, kp, np, direct ? 1 : 0, pn ? 1 : 0, req32 ? 1 : 0,
+                c.padH(), c.padW(), k, kp, np, direct, mode, req32 ? 1 : 0,
                 c.activation().qmin(out), c.activation().qmax(out));
         ref(data.shorts(packed));
         ref(data.shorts(canon));
@@ -316,13 +346,41 @@ final class NativePlan {
         ref(data.ints(capP));
         ref(data.ints(capN));
         ref(data.longs(m));
-        ref(data.ints(m32));
         ref(data.ints(s));
-        ref(data.ints(sm1));
-        ref(data.ints(rm));
+        requantArrays(c, np);
         words.add(scratchOffset);
         words.add(nchunk);
+        words.add(zeroOffset);
         end(at);
+    }
+
+    /**
+     * The per-channel requantization words of the vector epilogues ({@code requant8_avx2}): the
+     * int32 multiplier and shifts for {@code A + M <= 31}, the 64-bit forms otherwise; {@code n}
+     * entries, channels past the layer's own are zero.
+     */
+    private void requantArrays(Conv2d c, int n) {
+        int[] m32 = new int[n];
+        int[] sm1 = new int[n];
+        int[] rm = new int[n];
+        long[] hp = new long[n];
+        long[] hn = new long[n];
+        long[] s64 = new long[n];
+        for (int oc = 0; oc < c.outChannels(); oc++) {
+            int s = c.shifts()[oc];
+            m32[oc] = (int) c.multipliers()[oc];
+            sm1[oc] = s > 0 ? s - 1 : 32;
+            rm[oc] = s > 0 ? 1 : 0;
+            hp[oc] = s > 0 ? 1L << (s - 1) : 0;
+            hn[oc] = s > 0 ? (1L << (s - 1)) - 1 : 0;
+            s64[oc] = s;
+        }
+        ref(data.ints(m32));
+        ref(data.ints(sm1));
+        ref(data.ints(rm));
+        ref(data.longs(hp));
+        ref(data.longs(hn));
+        ref(data.longs(s64));
     }
 
     private void depthwise(int layer, Conv2d c, int scratchOffset) {
@@ -345,16 +403,26 @@ final class NativePlan {
         for (int oc = 0; oc < ch; oc++) {
             m[oc] = c.multipliers()[oc];
         }
+        short[] w16 = new short[w.length];
+        for (int i = 0; i < w.length; i++) {
+            w16[i] = (short) w[i];
+        }
         scratchBytes = Math.max(scratchBytes, 2 * 4 * ch);
+        // S mode, or the canonical order (each product a group) in the vector kernel for A <= 30,
+        // or P and N with replay (the scalar kernel)
+        int mode = staticallyFree(c, absSum) ? 0 : config.accumulatorBits() <= 30 ? 2 : 1;
         int at = begin(OP_DEPTHWISE, layer);
         words.addAll(tensorOffset[c.input()], tensorOffset[c.output()], ch, in.height(), in.width(), out.height(),
                 out.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padH(), c.padW(),
-                staticallyFree(c, absSum) ? 0 : 1, c.activation().qmin(out), c.activation().qmax(out));
+                mode, c.activation().qmin(out), c.activation().qmax(out));
         ref(data.ints(w));
         ref(data.ints(c.bias()));
         ref(data.longs(m));
         ref(data.ints(c.shifts()));
         words.add(scratchOffset);
+        ref(data.shorts(w16));
+        words.add(config.accumulatorBits() + model.multiplierBits() <= 31 ? 1 : 0);
+        requantArrays(c, ch);
         end(at);
     }
 
