@@ -26,7 +26,8 @@ class CliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String c : new String[] {"demo", "serve", "replay", "train", "compress", "simulate", "eval", "sweep", "models"}) {
+        for (String c : new String[] {"demo", "serve", "replay", "train", "compress", "simulate", "export-onnx", "eval", "sweep",
+            "models"}) {
             String[] r = run(c, "--help");
             assertEquals("0", r[0], c);
             assertTrue(r[2].contains("Usage: dova " + c), c + ": " + r[2]);
@@ -54,5 +55,19 @@ class CliTest {
         assertTrue(d[1].contains("no such file") && d[1].contains("fetch-data"), d[1]);
         String[] o = run("simulate", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--overflow", "clip");
         assertTrue(o[1].contains("unknown overflow mode 'clip'"), o[1]);
+    }
+
+    @Test
+    void exportOnnxWritesTheExportersBytes(@TempDir Path dir) throws Exception {
+        Path model = Path.of("../models/lenet-mnist-a16m12-wrap.dova");
+        Path out = dir.resolve("sub/lenet.onnx");
+        String[] r = run("export-onnx", "--model", model.toString(), "--out", out.toString());
+        assertEquals("0", r[0], r[1]);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                dova.sim.onnx.OnnxExporter.export(dova.sim.model.ModelIo.read(model), dova.sim.onnx.OnnxExporter.Flavour.INT8),
+                Files.readAllBytes(out));
+        String[] f = run("export-onnx", "--model", model.toString(), "--out", out.toString(), "--flavour", "half");
+        assertEquals("2", f[0]);
+        assertTrue(f[1].contains("half"), f[1]);
     }
 }

@@ -59,6 +59,12 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
         if (layers.isEmpty()) {
             throw new InvalidModelException("model " + name + ": no layers");
         }
+        TensorSpec image = inputSpec();
+        if (image.signed() || image.bits() != 8) {
+            throw new InvalidModelException("model " + name + ": input tensor " + image.name() + " is declared "
+                    + (image.signed() ? "signed " : "unsigned ") + image.bits() + "-bit; the processor's input is unsigned"
+                    + " 8-bit pixels (ARITHMETIC.md section 1)");
+        }
         boolean[] written = new boolean[n];
         written[input] = true;
         for (Layer layer : layers) {
@@ -83,6 +89,7 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
                 validateAdd(a);
             } else if (layer instanceof MaxPool p) {
                 validatePool(p, p.kernel(), p.stride(), p.pad());
+                expectSameType(p, tensor(p.input()), tensor(p.output()));
             } else if (layer instanceof AvgPool p) {
                 validatePool(p, p.kernel(), p.stride(), 0);
                 checkMultiplier(p, "", p.multiplier(), p.shift());
@@ -92,6 +99,7 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
                 checkMultiplier(g, "", g.multiplier(), g.shift());
             } else if (layer instanceof Flatten f) {
                 expectShape(f, tensor(f.output()), tensor(f.input()).size(), 1, 1);
+                expectSameType(f, tensor(f.input()), tensor(f.output()));
             }
         }
         if (!written[output]) {
@@ -117,6 +125,21 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
         if (s < 0 || s > FixedPoint.MAX_SHIFT) {
             throw bad(layer, "shift " + s + where + " outside [0, " + FixedPoint.MAX_SHIFT + "]");
         }
+    }
+
+    /**
+     * A layer that does not requantize (max pool, flatten) produces its input's type and scale
+     * (ARITHMETIC.md section 1: declared types are promises every executor relies on).
+     */
+    private void expectSameType(Layer layer, TensorSpec in, TensorSpec out) {
+        if (in.signed() != out.signed() || in.bits() != out.bits() || in.scale() != out.scale()) {
+            throw bad(layer, "output tensor " + out.name() + " is declared " + typeOf(out) + ", its input " + in.name()
+                    + " is " + typeOf(in) + ": a layer that does not requantize keeps its input's type and scale");
+        }
+    }
+
+    private static String typeOf(TensorSpec t) {
+        return (t.signed() ? "signed " : "unsigned ") + t.bits() + "-bit, scale " + t.scale();
     }
 
     private void validateConv(Conv2d c) {

@@ -59,6 +59,15 @@ public final class ModelBuilder {
      */
     public ModelBuilder narrow(int t, int bits) {
         TensorSpec x = tensors.get(t);
+        if (t == input) {
+            throw new IllegalArgumentException("tensor " + x.name() + " is the input: pixels are unsigned 8-bit");
+        }
+        for (Layer l : layers) {
+            if (l.output() == t && (l instanceof MaxPool || l instanceof Flatten)) {
+                throw new IllegalArgumentException("tensor " + x.name() + " is the output of " + l.name()
+                        + ", which does not requantize: narrow the tensor it reads instead");
+            }
+        }
         for (Layer l : layers) {
             if (l.inputs().contains(t)) {
                 throw new IllegalStateException("tensor " + x.name() + " is already read by layer " + l.name());

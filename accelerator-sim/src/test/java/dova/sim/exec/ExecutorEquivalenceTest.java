@@ -15,7 +15,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The fast executor must equal the reference bit for bit, overflow counts included, on random models and configurations. */
+/**
+ * The fast executors, the pure-Java one and whichever {@link Executor#fast} picks (native where
+ * loaded and the model suits it), must equal the reference bit for bit, overflow counts included,
+ * on random models and configurations.
+ */
 class ExecutorEquivalenceTest {
     static Stream<Arguments> cases() {
         int[] accBits = {32, 24, 16, 14, 12, 10, 8};
@@ -41,18 +45,22 @@ class ExecutorEquivalenceTest {
                 cfg.lanes(), cfg.rows(), cfg.bufferBytes(), cfg.costTable());
         IntegerModel model = RandomModels.model(seed, wb, ab, cfg.accumulatorBits(), 32);
         Executor ref = Executor.reference(model, cfg);
-        Executor fast = Executor.fast(model, cfg);
-        Random rnd = new Random(seed);
-        for (int image = 0; image < 4; image++) {
-            byte[] px = RandomModels.image(rnd, model);
-            int a = ref.run(px, 0);
-            int b = fast.run(px, 0);
-            for (int t = 0; t < ref.model().tensors().size(); t++) {
-                assertArrayEquals(ref.tensorValues(t), fast.tensorValues(t),
-                        "tensor " + ref.model().tensor(t).name() + " differs on image " + image);
+        for (Executor fast : new Executor[] {Executor.fastJava(model, cfg), Executor.fast(model, cfg)}) {
+            Random rnd = new Random(seed);
+            ref.resetCounters();
+            for (int image = 0; image < 4; image++) {
+                byte[] px = RandomModels.image(rnd, model);
+                int a = ref.run(px, 0);
+                int b = fast.run(px, 0);
+                for (int t = 0; t < ref.model().tensors().size(); t++) {
+                    assertArrayEquals(ref.tensorValues(t), fast.tensorValues(t),
+                            fast.getClass().getSimpleName() + ": tensor " + ref.model().tensor(t).name() + " differs on image "
+                                    + image);
+                }
+                assertTrue(a == b);
             }
-            assertTrue(a == b);
+            assertArrayEquals(ref.overflowEvents(), fast.overflowEvents(),
+                    fast.getClass().getSimpleName() + ": overflow counts per layer differ");
         }
-        assertArrayEquals(ref.overflowEvents(), fast.overflowEvents(), "overflow counts per layer differ");
     }
 }

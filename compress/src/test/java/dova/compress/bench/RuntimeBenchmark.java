@@ -32,9 +32,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * The bit-exact simulator against ONNX Runtime on the same integer model, single-threaded, in one
  * JMH run (scripts/bench-simulator.sh): dova at A16/M12 WRAP and SATURATE and at A32/M32, ORT int8
  * (the model exported as QOperator ONNX) and ORT FP32 (the same network in float), per batch of
- * images. Images per second = batch / (seconds per operation). Networks: {@link BenchNetworks}.
+ * images. Images per second = batch / (seconds per operation) per thread. State is per thread
+ * (each thread its own executor or ORT session), so {@code -t 2} measures two cores side by side.
+ * Networks: {@link BenchNetworks}.
  */
-@State(Scope.Benchmark)
+@State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)

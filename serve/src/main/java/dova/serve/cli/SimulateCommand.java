@@ -43,6 +43,12 @@ public final class SimulateCommand implements Callable<Integer> {
     @Mixin
     ProcessorOptions processor = new ProcessorOptions();
 
+    /** CPU time of this process so far (all threads), or 0 where the platform does not report it. */
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean s ? s.getProcessCpuTime() : 0;
+    }
+
     @Override
     public Integer call() throws Exception {
         ProcessorConfig cfg = processor.config();
@@ -61,6 +67,9 @@ public final class SimulateCommand implements Callable<Integer> {
         for (ProcessorConfig c : configs) {
             int n = test.count();
             String label = c.label();
+            System.err.println(label + ": " + dova.sim.exec.Executor.fastPath(m, c));
+            long t0 = System.nanoTime();
+            long cpu0 = cpuNanos();
             results.add(Simulation.run(m, c, test.pixels(), test.labels(), n, threads, done -> {
                 if (done % 500 == 0 || done == n) {
                     System.err.printf(Locale.ROOT, "\r%s: %d/%d images", label, done, n);
@@ -69,6 +78,8 @@ public final class SimulateCommand implements Callable<Integer> {
                     }
                 }
             }));
+            System.err.printf(Locale.ROOT, "%s: %d images in %.2f s wall, %.2f s of compute (all threads)%n", label, n,
+                    (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9);
         }
         System.out.print(Reports.table(results));
         if (json != null) {
