@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds dova's native kernels (dova_sim.c) into the module's classes; run by Maven (exec-maven-plugin).
+# Builds dova's native kernels (dova_sim.c) into the module's classes, twice: libdovasim-avx2.so
+# (-mavx2: the AVX2 micro-kernels) and libdovasim.so (baseline x86-64: the portable C kernels);
+# NativeKernels loads the first on CPUs with AVX2. Run by Maven (exec-maven-plugin).
 # Never fails the build: without gcc or jni.h the simulator runs its pure-Java executor instead.
 #   build.sh JAVA_HOME OUTPUT_DIR
 set -u
@@ -16,15 +18,21 @@ if [ ! -f "$java_home/include/jni.h" ]; then
   echo "dova native kernels: no $java_home/include/jni.h (pure-Java executor only)"; exit 0
 fi
 mkdir -p "$out"
-if [ -f "$out/libdovasim.so" ] && [ "$out/libdovasim.so" -nt "$src" ]; then
-  exit 0
-fi
-if gcc -O3 -std=gnu11 -fPIC -shared -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing \
-    -I"$java_home/include" -I"$java_home/include/linux" "$src" -o "$out/libdovasim.so.tmp"; then
-  mv "$out/libdovasim.so.tmp" "$out/libdovasim.so"
-  echo "dova native kernels: built $out/libdovasim.so"
-else
-  rm -f "$out/libdovasim.so.tmp"
-  echo "dova native kernels: gcc failed (pure-Java executor only)"
-fi
+build() { # name, extra flags
+  local lib="$out/$1"
+  shift
+  if [ -f "$lib" ] && [ "$lib" -nt "$src" ] && [ "$lib" -nt "$0" ]; then
+    return 0
+  fi
+  if gcc -O3 -std=gnu11 -fPIC -shared -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing "$@" \
+      -I"$java_home/include" -I"$java_home/include/linux" "$src" -o "$lib.tmp"; then
+    mv "$lib.tmp" "$lib"
+    echo "dova native kernels: built $lib"
+  else
+    rm -f "$lib.tmp"
+    echo "dova native kernels: gcc failed for $lib (that variant is not available)"
+  fi
+}
+build libdovasim.so
+build libdovasim-avx2.so -mavx2 -mfma
 exit 0

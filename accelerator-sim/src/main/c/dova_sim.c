@@ -25,9 +25,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
-#if defined(__x86_64__)
+#include <stddef.h>
+#include <math.h>
+#if defined(__AVX2__)
 #include <immintrin.h>
-#define DOVA_X86 1
+#define DOVA_X86 1 /* the AVX2 kernels are compiled in (libdovasim-avx2.so, built with -mavx2) */
 #endif
 
 enum { OP_DENSE = 1, OP_DEPTHWISE = 2, OP_MAXPOOL = 3, OP_AVGPOOL = 4, OP_GAP = 5, OP_ADD = 6 };
@@ -115,6 +117,8 @@ typedef struct {
     int tile_off;   /* arena scratch: int16 [MR][kp] */
     int nchunk;     /* output channels per pass over the rows (a multiple of 16) */
     int zero_off;   /* arena: in_c zero int16 (the padding row of implicit GEMM), never written */
+    int dbl_limit;  /* > 0: the double epilogue is exact for |acc| <= dbl_limit (A + M > 31 layers) */
+    int md_off, hd_off, id_off; /* double [np]: m, 2^(s-1) (0 for s = 0), 2^-s */
 } Dense;
 
 /* Replays one output value in canonical order (ky, kx, channel block); returns the accumulator. */
@@ -185,7 +189,7 @@ static void micro_generic(const Dense *d, const Operand *a, const int16_t *panel
 }
 
 #ifdef DOVA_X86
-static inline __attribute__((always_inline, target("avx2"))) __m256i bcast_pair(const int16_t *p) {
+static inline __attribute__((always_inline)) __m256i bcast_pair(const int16_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return _mm256_set1_epi32(v);
@@ -193,7 +197,7 @@ static inline __attribute__((always_inline, target("avx2"))) __m256i bcast_pair(
 
 
 /* 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. Panel [kpairs][16][2]. */
-__attribute__((target("avx2"))) static void micro_s_avx2(const Operand *a, const int16_t *panel, int32_t out[MR][16]) {
+static __attribute__((noinline)) void micro_s_avx2(const Operand *a, const int16_t *panel, int32_t out[MR][16]) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const int pairs = a->pairs, taps = a->taps;
@@ -222,7 +226,7 @@ __attribute__((target("avx2"))) static void micro_s_avx2(const Operand *a, const
 }
 
 /* 6 rows x 8 channels of P and N: 12 accumulators. Panel [kpairs][P 8x2 | N 8x2]. */
-__attribute__((target("avx2"))) static void micro_pn8_avx2(const Operand *a, const int16_t *panel, int32_t *outp,
+static __attribute__((noinline)) void micro_pn8_avx2(const Operand *a, const int16_t *panel, int32_t *outp,
                                                           int32_t *outn, int stride) {
     __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
     __m256i n0 = p0, n1 = p0, n2 = p0, n3 = p0, n4 = p0, n5 = p0;
@@ -260,7 +264,7 @@ __attribute__((target("avx2"))) static void micro_pn8_avx2(const Operand *a, con
  * value is an overflow event; events are rare in a feasible model, so they are counted off the
  * fast path (one compare and a not-taken branch per update).
  */
-__attribute__((target("avx2"))) static void micro_grouped_avx2(const Ctx *c, const Dense *d, const Operand *a,
+static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Dense *d, const Operand *a,
                                                               const int16_t *panel, int n0, int count,
                                                               int32_t out[MR][16], int64_t *events) {
     __m256i bias0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + n0));
@@ -323,7 +327,7 @@ __attribute__((target("avx2"))) static void micro_grouped_avx2(const Ctx *c, con
  * -((u + h - 1) >> s) for acc < 0 (h - 1 -> 0 when s = 0); the clamp bound of a negative lane is
  * -lo (lo <= 0 <= hi for every activation).
  */
-__attribute__((target("avx2"))) static inline __m256i requant64x4(__m128i acc, __m256i m, __m256i s, __m256i hp,
+static inline __attribute__((always_inline)) __m256i requant64x4(__m128i acc, __m256i m, __m256i s, __m256i hp,
                                                                   __m256i hn, __m256i hi, __m256i neglo) {
     __m256i u = _mm256_mul_epu32(_mm256_cvtepu32_epi64(_mm_abs_epi32(acc)), m);
     __m256i neg = _mm256_cvtepi32_epi64(_mm_srai_epi32(acc, 31));
@@ -337,7 +341,7 @@ __attribute__((target("avx2"))) static inline __m256i requant64x4(__m128i acc, _
  * Epilogue of 8 channels of one pixel, vectorised for the common case: no lane fails the bound
  * and acc * m fits int32 (A + M <= 31, e.g. A16/M12). Returns 0 (nothing written) otherwise.
  */
-__attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int32_t *s,
+static inline int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int32_t *s,
                                                        const int32_t *n, int16_t *y) {
     __m256i sv = _mm256_loadu_si256((const __m256i *)s);
     if (d->pn == 1) {
@@ -350,6 +354,25 @@ __attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dens
         sv = _mm256_sub_epi32(sv, nv);
     }
     __m256i acc = d->pn == 2 ? sv : _mm256_add_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0)));
+    if (!d->req32 && d->dbl_limit > 0) {
+        /* exact in double while |acc| * m + 2^(s-1) < 2^53 (dbl_limit bounds |acc|, s <= 52 checked by the planner) */
+        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), _mm256_set1_epi32(d->dbl_limit));
+        if (_mm256_testz_si256(big, big)) {
+            const double *md = (const double *)(c->plan + d->md_off) + oc0;
+            const double *hd = (const double *)(c->plan + d->hd_off) + oc0;
+            const double *id = (const double *)(c->plan + d->id_off) + oc0;
+            __m256d lo = _mm256_set1_pd(d->lo), hi = _mm256_set1_pd(d->hi);
+            __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
+            __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
+            a0 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, _mm256_loadu_pd(md), _mm256_loadu_pd(hd)), _mm256_loadu_pd(id)));
+            a1 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, _mm256_loadu_pd(md + 4), _mm256_loadu_pd(hd + 4)),
+                                               _mm256_loadu_pd(id + 4)));
+            a0 = _mm256_min_pd(_mm256_max_pd(a0, lo), hi);
+            a1 = _mm256_min_pd(_mm256_max_pd(a1, lo), hi);
+            _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
+            return 1;
+        }
+    }
     if (!d->req32) {
         const int64_t *m = I64(d->m_off) + oc0, *hp = I64(d->hp_off) + oc0, *hn = I64(d->hn_off) + oc0;
         const int64_t *sh = I64(d->s64_off) + oc0;
@@ -375,6 +398,62 @@ __attribute__((target("avx2"))) static int finish8_avx2(const Ctx *c, const Dens
     __m128i packed = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     _mm_storeu_si128((__m128i *)y, packed);
     return 1;
+}
+#endif
+
+
+#ifdef DOVA_X86
+/*
+ * The epilogue of 8 channels [oc0, oc0 + 8) of `count` rows, with the per-channel constants loaded
+ * once (S and grouped modes, the int32 or the double requantization). Returns the rows it did not
+ * write (a bit per row: the double path's exactness guard failed, or PN mode), for finish8_avx2.
+ */
+static inline int finish_rows_avx2(const Ctx *c, const Dense *d, int oc0, int32_t s[MR][16], int h, int count,
+                                   int16_t *y0, int ystride) {
+    if (d->pn == 1 || (!d->req32 && d->dbl_limit <= 0)) {
+        return (1 << count) - 1;
+    }
+    __m256i bias = d->pn == 2 ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0));
+    int left = 0;
+    if (d->req32) {
+        __m256i m = _mm256_loadu_si256((const __m256i *)(I32(d->m32_off) + oc0));
+        __m256i sh = _mm256_loadu_si256((const __m256i *)(I32(d->s_off) + oc0));
+        __m256i sm1 = _mm256_loadu_si256((const __m256i *)(I32(d->sm1_off) + oc0));
+        __m256i rm = _mm256_loadu_si256((const __m256i *)(I32(d->rm_off) + oc0));
+        __m256i lo = _mm256_set1_epi32(d->lo), hi = _mm256_set1_epi32(d->hi);
+        for (int r = 0; r < count; r++) {
+            __m256i acc = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)&s[r][h]), bias);
+            __m256i v = _mm256_mullo_epi32(acc, m);
+            __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, sh), _mm256_and_si256(_mm256_srav_epi32(v, sm1), rm));
+            q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+            _mm_storeu_si128((__m128i *)(y0 + (size_t)r * ystride + oc0),
+                             _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
+        }
+        return 0;
+    }
+    const double *mdp = (const double *)(c->plan + d->md_off) + oc0;
+    const double *hdp = (const double *)(c->plan + d->hd_off) + oc0;
+    const double *idp = (const double *)(c->plan + d->id_off) + oc0;
+    __m256d m0 = _mm256_loadu_pd(mdp), m1 = _mm256_loadu_pd(mdp + 4);
+    __m256d h0 = _mm256_loadu_pd(hdp), h1 = _mm256_loadu_pd(hdp + 4);
+    __m256d i0 = _mm256_loadu_pd(idp), i1 = _mm256_loadu_pd(idp + 4);
+    __m256d lo = _mm256_set1_pd(d->lo), hi = _mm256_set1_pd(d->hi);
+    __m256i limit = _mm256_set1_epi32(d->dbl_limit);
+    for (int r = 0; r < count; r++) {
+        __m256i acc = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)&s[r][h]), bias);
+        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), limit);
+        if (!_mm256_testz_si256(big, big)) {
+            left |= 1 << r;
+            continue;
+        }
+        __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
+        __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
+        a0 = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, m0, h0), i0)), lo), hi);
+        a1 = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, m1, h1), i1)), lo), hi);
+        _mm_storeu_si128((__m128i *)(y0 + (size_t)r * ystride + oc0),
+                         _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
+    }
+    return left;
 }
 #endif
 
@@ -418,6 +497,10 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
     Operand op;
     const int16_t *many[MR * 64];
     op.rows = taps <= 9 ? op.p : many;
+    ptrdiff_t tap_delta[64];
+    for (int t = 0; t < taps && t < 64; t++) {
+        tap_delta[t] = ((ptrdiff_t)(t / d.kw) * d.in_w + t % d.kw) * d.in_c;
+    }
     if (d.direct == 2 && taps > 64) {
         d.direct = 0; /* the planner keeps kernels of up to 8x8 taps implicit */
     }
@@ -435,9 +518,24 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
             } else if (d.direct == 2) {
                 op.taps = taps;
                 op.pairs = d.in_c / 2;
+                int ty = p0 / d.out_w, tx = p0 - ty * d.out_w; /* one division per tile */
                 for (int r = 0; r < MR; r++) {
-                    int p = p0 + (r < count ? r : count - 1);
-                    int oy = p / d.out_w, ox = p % d.out_w;
+                    int oy = ty, ox = tx;
+                    if (r < count - 1) {
+                        if (++tx == d.out_w) {
+                            tx = 0;
+                            ty++;
+                        }
+                    }
+                    int iy0 = oy * d.sh - d.ph, ix0 = ox * d.sw - d.pw;
+                    if (iy0 >= 0 && iy0 + d.kh <= d.in_h && ix0 >= 0 && ix0 + d.kw <= d.in_w) {
+                        /* the whole window is inside: one base and the layer's tap offsets */
+                        const int16_t *base = x + ((size_t)iy0 * d.in_w + ix0) * d.in_c;
+                        for (int t = 0; t < taps; t++) {
+                            op.rows[r * taps + t] = base + tap_delta[t];
+                        }
+                        continue;
+                    }
                     for (int fy = 0; fy < d.kh; fy++) {
                         int iy = oy * d.sh - d.ph + fy;
                         for (int fx = 0; fx < d.kw; fx++) {
@@ -473,12 +571,23 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 {
                     micro_generic(&d, &op, panel, s, n);
                 }
+                int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
+#ifdef DOVA_X86
+                if (c->isa == ISA_AVX2) {
+                    for (int h = 0; h < 16 && n0 + h + 8 <= d.out_c; h += 8) {
+                        pending[h / 8] = finish_rows_avx2(c, &d, n0 + h, s, h, count, y + (size_t)p0 * d.out_c, d.out_c);
+                    }
+                }
+#endif
                 for (int r = 0; r < count; r++) {
                     int16_t *yr = y + (size_t)(p0 + r) * d.out_c;
                     for (int h = 0; h < 16; h += 8) {
                         int oc0 = n0 + h;
                         if (oc0 >= d.out_c) {
                             break;
+                        }
+                        if (!(pending[h / 8] >> r & 1)) {
+                            continue;
                         }
 #ifdef DOVA_X86
                         if (c->isa == ISA_AVX2 && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
@@ -539,7 +648,7 @@ typedef struct {
 #ifdef DOVA_X86
 
 /* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
-__attribute__((target("avx2"))) static inline void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
+static inline __attribute__((always_inline)) void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
                                                                 int hi, int m_off, int m32_off, int s_off, int sm1_off,
                                                                 int rm_off, int hp_off, int hn_off, int s64_off, int16_t *y) {
     if (!req32) {
@@ -570,52 +679,64 @@ __attribute__((target("avx2"))) static inline void requant8_avx2(const Ctx *c, _
  * |w| <= 127: 32385 < 32767), widened to int32 and accumulated; in grouped mode (each product is
  * a group, ARITHMETIC.md section 2) every tap is followed by the A-bit update.
  */
-__attribute__((target("avx2"))) static void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int ox, int c0,
-                                                            int16_t *yr, int64_t *events) {
+static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
+                                                            int16_t *yrow, int64_t *events) {
     const int16_t *x = A16(d->in_off);
     const int16_t *w = I16(d->w16_off);
-    __m256i a0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0));
-    __m256i a1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0 + 8));
+    const int taps = d->kh * d->kw;
+    __m256i wv[9]; /* the block's weights stay in registers across the row (taps <= 9, checked by the caller) */
+    for (int t = 0; t < taps; t++) {
+        wv[t] = _mm256_loadu_si256((const __m256i *)(w + (size_t)t * d->ch + c0));
+    }
+    const __m256i b0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0));
+    const __m256i b1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0 + 8));
     const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
     const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
-    int grouped = d->pn == 2;
-    for (int fy = 0; fy < d->kh; fy++) {
-        int iy = oy * d->sh - d->ph + fy;
-        if (iy < 0 || iy >= d->in_h) {
-            continue;
-        }
-        for (int fx = 0; fx < d->kw; fx++) {
-            int ix = ox * d->sw - d->pw + fx;
-            if (ix < 0 || ix >= d->in_w) {
-                continue; /* a padded product is 0: adding it never overflows */
-            }
-            __m256i xv = _mm256_loadu_si256((const __m256i *)(x + ((size_t)iy * d->in_w + ix) * d->ch + c0));
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (size_t)(fy * d->kw + fx) * d->ch + c0));
-            __m256i p = _mm256_mullo_epi16(xv, wv);
-            a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
-            a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
-            if (grouped) {
-                __m256i o0 = _mm256_or_si256(_mm256_cmpgt_epi32(a0, hi), _mm256_cmpgt_epi32(lo, a0));
-                __m256i o1 = _mm256_or_si256(_mm256_cmpgt_epi32(a1, hi), _mm256_cmpgt_epi32(lo, a1));
-                __m256i o = _mm256_or_si256(o0, o1);
-                if (__builtin_expect(!_mm256_testz_si256(o, o), 0)) {
-                    *events += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o0)))
-                               + __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o1)));
-                    if (c->acc.saturate) {
-                        a0 = _mm256_min_epi32(_mm256_max_epi32(a0, lo), hi);
-                        a1 = _mm256_min_epi32(_mm256_max_epi32(a1, lo), hi);
-                    } else {
-                        a0 = _mm256_sra_epi32(_mm256_sll_epi32(a0, drop), drop);
-                        a1 = _mm256_sra_epi32(_mm256_sll_epi32(a1, drop), drop);
+    const int grouped = d->pn == 2;
+    int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
+    while (oy * d->sh - d->ph + fy0 < 0) {
+        fy0++;
+    }
+    while (oy * d->sh - d->ph + fy1 - 1 >= d->in_h) {
+        fy1--;
+    }
+    for (int ox = 0; ox < d->out_w; ox++) {
+        __m256i a0 = b0, a1 = b1;
+        int ix0 = ox * d->sw - d->pw;
+        for (int fy = fy0; fy < fy1; fy++) {
+            const int16_t *xr = x + ((size_t)(oy * d->sh - d->ph + fy) * d->in_w) * d->ch + c0;
+            for (int fx = 0; fx < d->kw; fx++) {
+                int ix = ix0 + fx;
+                if (ix < 0 || ix >= d->in_w) {
+                    continue; /* a padded product is 0: adding it never overflows */
+                }
+                __m256i p = _mm256_mullo_epi16(_mm256_loadu_si256((const __m256i *)(xr + (size_t)ix * d->ch)), wv[fy * d->kw + fx]);
+                a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
+                a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
+                if (grouped) {
+                    __m256i o0 = _mm256_or_si256(_mm256_cmpgt_epi32(a0, hi), _mm256_cmpgt_epi32(lo, a0));
+                    __m256i o1 = _mm256_or_si256(_mm256_cmpgt_epi32(a1, hi), _mm256_cmpgt_epi32(lo, a1));
+                    __m256i o = _mm256_or_si256(o0, o1);
+                    if (__builtin_expect(!_mm256_testz_si256(o, o), 0)) {
+                        *events += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o0)))
+                                   + __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o1)));
+                        if (c->acc.saturate) {
+                            a0 = _mm256_min_epi32(_mm256_max_epi32(a0, lo), hi);
+                            a1 = _mm256_min_epi32(_mm256_max_epi32(a1, lo), hi);
+                        } else {
+                            a0 = _mm256_sra_epi32(_mm256_sll_epi32(a0, drop), drop);
+                            a1 = _mm256_sra_epi32(_mm256_sll_epi32(a1, drop), drop);
+                        }
                     }
                 }
             }
         }
+        int16_t *yr = yrow + (size_t)ox * d->ch;
+        requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
+                      d->hn_off, d->s64_off, yr + c0);
+        requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
+                      d->hp_off, d->hn_off, d->s64_off, yr + c0 + 8);
     }
-    requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
-                  d->hn_off, d->s64_off, yr + c0);
-    requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
-                  d->hp_off, d->hn_off, d->s64_off, yr + c0 + 8);
 }
 #endif
 
@@ -634,18 +755,18 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     int64_t *ev = &c->events[d.layer];
     int vec_end = 0;
 #ifdef DOVA_X86
-    if (c->isa == ISA_AVX2 && d.pn != 1) {
+    if (c->isa == ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9) {
         vec_end = ch & ~15;
     }
 #endif
     for (int oy = 0; oy < d.out_h; oy++) {
+#ifdef DOVA_X86
+        for (int c0 = 0; c0 < vec_end; c0 += 16) {
+            depthwise16_avx2(c, &d, oy, c0, y + (size_t)oy * d.out_w * ch, ev);
+        }
+#endif
         for (int ox = 0; ox < d.out_w; ox++) {
             int16_t *yv = y + ((size_t)oy * d.out_w + ox) * ch;
-#ifdef DOVA_X86
-            for (int c0 = 0; c0 < vec_end; c0 += 16) {
-                depthwise16_avx2(c, &d, oy, ox, c0, yv, ev);
-            }
-#endif
             if (vec_end == ch) {
                 continue;
             }
@@ -786,13 +907,39 @@ static void global_avg_pool(const Ctx *c, const int32_t *w) {
 
 static void add(const Ctx *c, const int32_t *w) {
     int layer = w[1], l_off = w[2], r_off = w[3], out_off = w[4], count = w[5], shift = w[6], lo = w[7], hi = w[8];
-    int bits = w[9], small = w[10]; /* small: |x1*m1 + x2*m2| < 2^30, computed in int32 without a range check */
+    /* small: 1 = |x1*m1 + x2*m2| < 2^30, computed in int32 without a range check; 2 = no range check
+       needed and |x1*m1 + x2*m2| + 2^(s-1) < 2^53: computed in double (AVX2 build) */
+    int bits = w[9], small = w[10];
     int64_t m1, m2;
     memcpy(&m1, w + 11, 8);
     memcpy(&m2, w + 13, 8);
     const int16_t *x1 = A16(l_off), *x2 = A16(r_off);
     int16_t *y = A16(out_off);
-    if (small) {
+#ifdef DOVA_X86
+    if (small == 2) {
+        /* x1*m1 + x2*m2 + 2^(s-1) is an integer below 2^53 (planner): exact in double, then floor(* 2^-s) */
+        __m256d a = _mm256_set1_pd((double)m1), b = _mm256_set1_pd((double)m2);
+        __m256d h = _mm256_set1_pd(shift > 0 ? ldexp(1.0, shift - 1) : 0.0), inv = _mm256_set1_pd(ldexp(1.0, -shift));
+        __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
+        int i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m128i v1 = _mm_loadu_si128((const __m128i *)(x1 + i)), v2 = _mm_loadu_si128((const __m128i *)(x2 + i));
+            __m256i w1 = _mm256_cvtepi16_epi32(v1), w2 = _mm256_cvtepi16_epi32(v2);
+            __m256d p0 = _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(w1)), a,
+                                         _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(w2)), b, h));
+            __m256d p1 = _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(w1, 1)), a,
+                                         _mm256_fmadd_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(w2, 1)), b, h));
+            p0 = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(_mm256_mul_pd(p0, inv)), lov), hiv);
+            p1 = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(_mm256_mul_pd(p1, inv)), lov), hiv);
+            _mm_storeu_si128((__m128i *)(y + i), _mm_packs_epi32(_mm256_cvtpd_epi32(p0), _mm256_cvtpd_epi32(p1)));
+        }
+        for (; i < count; i++) {
+            y[i] = clamp16(round_shift(x1[i] * m1 + x2[i] * m2, shift), lo, hi);
+        }
+        return;
+    }
+#endif
+    if (small == 1) {
         int32_t a = (int32_t)m1, b = (int32_t)m2;
         int32_t sm1 = shift > 0 ? shift - 1 : 0, rm = shift > 0 ? 1 : 0;
         for (int i = 0; i < count; i++) {
@@ -866,14 +1013,13 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
     }
 }
 
+/* The best kernels this library has: the AVX2 build is loaded only on CPUs with AVX2 (NativeKernels). */
 JNIEXPORT jint JNICALL Java_dova_sim_exec_NativeKernels_bestIsa(JNIEnv *env, jclass cls) {
 #ifdef DOVA_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
-        return ISA_AVX2;
-    }
-#endif
+    return ISA_AVX2;
+#else
     return ISA_GENERIC;
+#endif
 }
 
 JNIEXPORT void JNICALL Java_dova_sim_exec_NativeKernels_run(JNIEnv *env, jclass cls, jobject plan, jobject arena,

@@ -12,7 +12,8 @@ import java.util.Locale;
 
 /**
  * The native kernels ({@code src/main/c/dova_sim.c}, built by this module's Maven build with the
- * machine's gcc) and whether they could be loaded. {@code -Ddova.sim.native=false} turns them
+ * machine's gcc: {@code libdovasim-avx2.so}, loaded where the CPU has AVX2, and the baseline
+ * {@code libdovasim.so}) and whether they could be loaded. {@code -Ddova.sim.native=false} turns them
  * off; {@code -Ddova.sim.isa=generic} keeps the library but uses its portable C kernels instead of
  * the AVX2 ones (used by the tests to check both).
  */
@@ -22,7 +23,7 @@ public final class NativeKernels {
     /** AVX2 {@code vpmaddwd} micro-kernels. */
     static final int ISA_AVX2 = 1;
 
-    private static final String RESOURCE = "/dova/sim/native/linux-x86_64/libdovasim.so";
+    private static final String DIR = "/dova/sim/native/linux-x86_64/";
     private static final String STATUS;
     private static final boolean LOADED;
     private static final int ISA;
@@ -37,7 +38,11 @@ public final class NativeKernels {
                 || !"amd64".equals(System.getProperty("os.arch"))) {
             status = "not built for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
         } else {
-            URL url = NativeKernels.class.getResource(RESOURCE);
+            boolean avx2 = cpuHasAvx2();
+            URL url = avx2 ? NativeKernels.class.getResource(DIR + "libdovasim-avx2.so") : null;
+            if (url == null) {
+                url = NativeKernels.class.getResource(DIR + "libdovasim.so");
+            }
             if (url == null) {
                 status = "not built (no gcc or jni.h when this module was compiled)";
             } else {
@@ -84,6 +89,17 @@ public final class NativeKernels {
 
     static int isa() {
         return ISA;
+    }
+
+    /** Whether this CPU runs AVX2 code (Linux: the flags line of /proc/cpuinfo). */
+    private static boolean cpuHasAvx2() {
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> java.util.Arrays.asList(l.substring(l.indexOf(':') + 1).trim().split("\\s+")).contains("avx2"))
+                    .orElse(false);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static Path libraryPath(URL url) throws IOException {

@@ -351,6 +351,24 @@ final class NativePlan {
         words.add(scratchOffset);
         words.add(nchunk);
         words.add(zeroOffset);
+        // the double epilogue of A + M > 31 layers: exact while |acc| * m + 2^(s-1) < 2^53
+        long mMax = 1;
+        int sMax = 0;
+        double[] md = new double[np];
+        double[] hd = new double[np];
+        double[] id = new double[np];
+        for (int oc = 0; oc < c.outChannels(); oc++) {
+            mMax = Math.max(mMax, m[oc]);
+            sMax = Math.max(sMax, s[oc]);
+            md[oc] = m[oc];
+            hd[oc] = s[oc] > 0 ? Math.scalb(1.0, s[oc] - 1) : 0;
+            id[oc] = Math.scalb(1.0, -s[oc]);
+        }
+        long limit = sMax <= 52 ? ((1L << 53) - 1 - (sMax > 0 ? 1L << (sMax - 1) : 0)) / mMax : 0;
+        words.add(req32 ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
+        ref(data.doubles(md));
+        ref(data.doubles(hd));
+        ref(data.doubles(id));
         end(at);
     }
 
@@ -466,10 +484,12 @@ final class NativePlan {
         TensorSpec out = model.tensor(a.output());
         int bits = Math.min(64, config.accumulatorBits() + model.multiplierBits());
         long maxSum = maxAbs(l) * a.leftMultiplier() + maxAbs(r) * a.rightMultiplier();
-        boolean small = maxSum < (1L << 30) && maxSum <= (1L << (bits - 1)) - 1 && a.shift() <= 31;
+        boolean noOverflow = maxSum <= (1L << (bits - 1)) - 1;
+        int small = noOverflow && maxSum < (1L << 30) && a.shift() <= 31 ? 1
+                : noOverflow && maxSum + (a.shift() > 0 ? 1L << (a.shift() - 1) : 0) < (1L << 53) ? 2 : 0;
         int at = begin(OP_ADD, layer);
         words.addAll(tensorOffset[a.left()], tensorOffset[a.right()], tensorOffset[a.output()], out.size(), a.shift(),
-                a.activation().qmin(out), a.activation().qmax(out), bits, small ? 1 : 0);
+                a.activation().qmin(out), a.activation().qmax(out), bits, small);
         addLong(a.leftMultiplier());
         addLong(a.rightMultiplier());
         end(at);
@@ -553,6 +573,13 @@ final class NativePlan {
             int at = reserve(4L * v.length);
             b.asIntBuffer().put(v);
             b.position(at + 4 * v.length);
+            return at;
+        }
+
+        int doubles(double[] v) {
+            int at = reserve(8L * v.length);
+            b.asDoubleBuffer().put(v);
+            b.position(at + 8 * v.length);
             return at;
         }
 
