@@ -27,6 +27,10 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <math.h>
+#ifdef DOVA_PROFILE
+#include <stdio.h>
+#include <time.h>
+#endif
 #if defined(__AVX2__)
 #include <immintrin.h>
 #define DOVA_X86 1 /* the AVX2 kernels are compiled in (libdovasim-avx2.so, built with -mavx2) */
@@ -305,9 +309,19 @@ static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Den
                 x = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
                 x = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
             }
-            DOVA_UPDATE(c00, 0); DOVA_UPDATE(c01, 0); DOVA_UPDATE(c10, 1); DOVA_UPDATE(c11, 1);
-            DOVA_UPDATE(c20, 2); DOVA_UPDATE(c21, 2); DOVA_UPDATE(c30, 3); DOVA_UPDATE(c31, 3);
-            DOVA_UPDATE(c40, 4); DOVA_UPDATE(c41, 4); DOVA_UPDATE(c50, 5); DOVA_UPDATE(c51, 5);
+            /* one range test for all 96 values (max and min trees), the per-vector updates only when it fails */
+            __m256i mx = _mm256_max_epi32(_mm256_max_epi32(_mm256_max_epi32(c00, c01), _mm256_max_epi32(c10, c11)),
+                                          _mm256_max_epi32(_mm256_max_epi32(c20, c21), _mm256_max_epi32(c30, c31)));
+            __m256i mn = _mm256_min_epi32(_mm256_min_epi32(_mm256_min_epi32(c00, c01), _mm256_min_epi32(c10, c11)),
+                                          _mm256_min_epi32(_mm256_min_epi32(c20, c21), _mm256_min_epi32(c30, c31)));
+            mx = _mm256_max_epi32(mx, _mm256_max_epi32(_mm256_max_epi32(c40, c41), _mm256_max_epi32(c50, c51)));
+            mn = _mm256_min_epi32(mn, _mm256_min_epi32(_mm256_min_epi32(c40, c41), _mm256_min_epi32(c50, c51)));
+            __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(mx, hi), _mm256_cmpgt_epi32(lo, mn));
+            if (__builtin_expect(!_mm256_testz_si256(out, out), 0)) {
+                DOVA_UPDATE(c00, 0); DOVA_UPDATE(c01, 0); DOVA_UPDATE(c10, 1); DOVA_UPDATE(c11, 1);
+                DOVA_UPDATE(c20, 2); DOVA_UPDATE(c21, 2); DOVA_UPDATE(c30, 3); DOVA_UPDATE(c31, 3);
+                DOVA_UPDATE(c40, 4); DOVA_UPDATE(c41, 4); DOVA_UPDATE(c50, 5); DOVA_UPDATE(c51, 5);
+            }
         }
     }
 #undef DOVA_UPDATE
@@ -969,6 +983,10 @@ static void add(const Ctx *c, const int32_t *w) {
  * [10] layer count, [11] input channel stride in the arena (channels, or one more to make it
  * even: the extra channel is 0 and its weights are 0), then per layer: [length in words] [op] [fields...].
  */
+#ifdef DOVA_PROFILE
+static double prof_entry_ns;
+static long prof_entries;
+#endif
 static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *events) {
     const int32_t *h = (const int32_t *)plan;
     Ctx c;
@@ -999,7 +1017,19 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
         }
     }
     const int32_t *w = h + 12;
+#ifdef DOVA_PROFILE
+    static double prof_ns[256];
+    static int prof_op[256], prof_runs, prof_layers;
+    static int registered;
+    struct timespec t0, t1;
+    if (!registered) {
+        registered = 1;
+    }
+#endif
     for (int l = 0; l < h[10]; l++) {
+#ifdef DOVA_PROFILE
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+#endif
         switch (w[1]) {
             case OP_DENSE: conv_dense(&c, w + 1); break;
             case OP_DEPTHWISE: conv_depthwise(&c, w + 1); break;
@@ -1009,8 +1039,24 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
             case OP_ADD: add(&c, w + 1); break;
             default: return;
         }
+#ifdef DOVA_PROFILE
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (l < 256) {
+            prof_ns[l] += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+            prof_op[l] = w[1];
+        }
+#endif
         w += w[0];
     }
+#ifdef DOVA_PROFILE
+    prof_layers = h[10];
+    if (++prof_runs % 2000 == 0) {
+        double tot = 0;
+        for (int l = 0; l < prof_layers; l++) tot += prof_ns[l];
+        for (int l = 0; l < prof_layers; l++) fprintf(stderr, "layer %2d op %d: %6.1f us %5.1f%%\n", l, prof_op[l], prof_ns[l] / prof_runs / 1e3, 100 * prof_ns[l] / tot);
+        fprintf(stderr, "total %.1f us\n", tot / prof_runs / 1e3);
+    }
+#endif
 }
 
 /* The best kernels this library has: the AVX2 build is loaded only on CPUs with AVX2 (NativeKernels). */
@@ -1029,7 +1075,18 @@ JNIEXPORT void JNICALL Java_dova_sim_exec_NativeKernels_run(JNIEnv *env, jclass 
     jbyte *px = (*env)->GetPrimitiveArrayCritical(env, pixels, NULL);
     jlong *ev = (*env)->GetPrimitiveArrayCritical(env, events, NULL);
     if (px != NULL && ev != NULL) {
+#ifdef DOVA_PROFILE
+        struct timespec e0, e1;
+        clock_gettime(CLOCK_MONOTONIC, &e0);
+#endif
         run_plan(p, a, (const uint8_t *)px + offset, (int64_t *)ev);
+#ifdef DOVA_PROFILE
+        clock_gettime(CLOCK_MONOTONIC, &e1);
+        prof_entry_ns += (e1.tv_sec - e0.tv_sec) * 1e9 + (e1.tv_nsec - e0.tv_nsec);
+        if (++prof_entries % 2000 == 0) {
+            fprintf(stderr, "run_plan %.1f us per call\n", prof_entry_ns / prof_entries / 1e3);
+        }
+#endif
     }
     if (ev != NULL) {
         (*env)->ReleasePrimitiveArrayCritical(env, events, ev, 0);

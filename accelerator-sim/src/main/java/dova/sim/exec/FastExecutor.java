@@ -16,6 +16,12 @@ import java.util.Arrays;
  * For A <= 24 the update is a branch-free int wrap or clamp (the exact sum of an accumulator
  * below 2^23 and a block below 2^23 fits an int).
  *
+ * <p>For an unsigned input (every ReLU output and the pixels), {@code P = x.max(w,0)} and
+ * {@code N = x.max(-w,0)} bound every prefix of the canonical order: an output whose
+ * {@code [bias - N, bias + P]} fits A bits takes {@code bias + P - N} without the group-by-group
+ * update; the others are computed group by group as below. This is the pure-Java counterpart
+ * of the native kernels (src/main/c/dova_sim.c), used where they are not loaded.
+ *
  * <p>Where a channel provably cannot overflow ({@code |bias| + sum|w| * max|x| <= 2^(A-1) - 1},
  * which holds for every channel at A = 32 with 8-bit operands and fewer than 2^31/32385 ~ 66k
  * products), the products go straight into the accumulators and the per-group check is
@@ -30,6 +36,8 @@ final class FastExecutor extends Executor {
     private final int[] col;
     /** Per conv layer: weights as ints in [outChannel][ky][kx][inChannel] order, matching {@link #col}. */
     private final int[][] weightsTapMajor;
+    /** Per conv layer: max(w, 0) in the same order (the P/N prefix bound), or null when the input is signed. */
+    private final int[][] positiveWeights;
 
     FastExecutor(IntegerModel model, ProcessorConfig config) {
         super(model, config);
@@ -37,6 +45,7 @@ final class FastExecutor extends Executor {
         long maxCol = 1;
         overflowFree = new boolean[this.model.layers().size()][];
         weightsTapMajor = new int[this.model.layers().size()][];
+        positiveWeights = new int[this.model.layers().size()][];
         for (int i = 0; i < overflowFree.length; i++) {
             Layer l = this.model.layers().get(i);
             if (l instanceof Conv2d c) {
@@ -57,6 +66,13 @@ final class FastExecutor extends Executor {
                     }
                 }
                 weightsTapMajor[i] = wt;
+                if (!in.signed() && k <= NativePlan.MAX_PN_LENGTH) { // P and N fit int32
+                    int[] wp = new int[wt.length];
+                    for (int j = 0; j < wt.length; j++) {
+                        wp[j] = Math.max(wt[j], 0);
+                    }
+                    positiveWeights[i] = wp;
+                }
                 long maxAbsX = Math.max(Math.abs((long) in.qmin()), Math.abs((long) in.qmax()));
                 int perChannel = c.weights().length / c.outChannels();
                 overflowFree[i] = new boolean[c.outChannels()];
@@ -142,8 +158,25 @@ final class FastExecutor extends Executor {
                     }
                 } else {
                     int events = 0;
+                    int[] wp = positiveWeights[layerIndex];
                     for (int p = 0; p < area; p++) {
                         int base = p * k;
+                        if (wp != null) {
+                            // x >= 0: every prefix of the canonical order lies in [bias - N, bias + P] with
+                            // P = x.max(w,0) and N = P - x.w; when both ends fit A bits no update overflows
+                            int sum = 0;
+                            int pos = 0;
+                            for (int i = 0; i < k; i++) {
+                                int xv = col[base + i];
+                                sum += xv * w[wBase + i];
+                                pos += xv * wp[wBase + i];
+                            }
+                            long b = bias[outChannel];
+                            if (b + pos <= accMax && b - (pos - (long) sum) >= accMin) {
+                                acc[p] = (int) (b + sum);
+                                continue;
+                            }
+                        }
                         long a = bias[outChannel];
                         for (int tap = 0; tap < taps; tap++) {
                             int tapBase = tap * inPerGroup;
