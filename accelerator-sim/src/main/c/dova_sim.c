@@ -200,64 +200,54 @@ static inline __attribute__((always_inline)) __m256i bcast_pair(const int16_t *p
 }
 
 
-/* 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. Panel [kpairs][16][2]. */
+/* One pair step of the 6-row x 2-vector tile: rows r0..r5, weight vectors b0 and b1 (c<row><col>). */
+#define DOVA_TILE_STEP(kq)                                                                                         \
+    do {                                                                                                         \
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)(kq) * 32));                              \
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)(kq) * 32 + 16));                         \
+        __m256i x;                                                                                               \
+        x = bcast_pair(r0 + 2 * (kq)); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1)); \
+        x = bcast_pair(r1 + 2 * (kq)); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1)); \
+        x = bcast_pair(r2 + 2 * (kq)); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1)); \
+        x = bcast_pair(r3 + 2 * (kq)); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1)); \
+        x = bcast_pair(r4 + 2 * (kq)); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1)); \
+        x = bcast_pair(r5 + 2 * (kq)); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1)); \
+    } while (0)
+
+/* The tile's rows for tap t. */
+#define DOVA_TILE_ROWS(t)                                                                                          \
+    const int16_t *r0 = a->rows[0 * taps + (t)], *r1 = a->rows[1 * taps + (t)], *r2 = a->rows[2 * taps + (t)];   \
+    const int16_t *r3 = a->rows[3 * taps + (t)], *r4 = a->rows[4 * taps + (t)], *r5 = a->rows[5 * taps + (t)]
+
+#define DOVA_TILE_STORE(out)                                                                                       \
+    do {                                                                                                         \
+        _mm256_storeu_si256((__m256i *)(out)[0], c00); _mm256_storeu_si256((__m256i *)((out)[0] + 8), c01);      \
+        _mm256_storeu_si256((__m256i *)(out)[1], c10); _mm256_storeu_si256((__m256i *)((out)[1] + 8), c11);      \
+        _mm256_storeu_si256((__m256i *)(out)[2], c20); _mm256_storeu_si256((__m256i *)((out)[2] + 8), c21);      \
+        _mm256_storeu_si256((__m256i *)(out)[3], c30); _mm256_storeu_si256((__m256i *)((out)[3] + 8), c31);      \
+        _mm256_storeu_si256((__m256i *)(out)[4], c40); _mm256_storeu_si256((__m256i *)((out)[4] + 8), c41);      \
+        _mm256_storeu_si256((__m256i *)(out)[5], c50); _mm256_storeu_si256((__m256i *)((out)[5] + 8), c51);      \
+    } while (0)
+
+/*
+ * 6 rows x 16 channels of S: 12 accumulators, 2 weight vectors, 1 broadcast. Panel [kpairs][16][2].
+ * PN mode runs the same kernel on a panel of [kpairs][P 8x2 | N 8x2]: columns 0-7 are then P and
+ * 8-15 are N of 8 channels.
+ */
 static __attribute__((noinline)) void micro_s_avx2(const Operand *a, const int16_t *panel, int32_t out[MR][16]) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const int pairs = a->pairs, taps = a->taps;
     for (int t = 0; t < taps; t++) {
-        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
-        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        DOVA_TILE_ROWS(t);
         const int16_t *b = panel + (size_t)t * pairs * 32;
         for (int kq = 0; kq < pairs; kq++) {
-            __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
-            __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
-            __m256i x;
-            x = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-            x = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-            x = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-            x = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-            x = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-            x = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+            DOVA_TILE_STEP(kq);
         }
     }
-    _mm256_storeu_si256((__m256i *)out[0], c00); _mm256_storeu_si256((__m256i *)(out[0] + 8), c01);
-    _mm256_storeu_si256((__m256i *)out[1], c10); _mm256_storeu_si256((__m256i *)(out[1] + 8), c11);
-    _mm256_storeu_si256((__m256i *)out[2], c20); _mm256_storeu_si256((__m256i *)(out[2] + 8), c21);
-    _mm256_storeu_si256((__m256i *)out[3], c30); _mm256_storeu_si256((__m256i *)(out[3] + 8), c31);
-    _mm256_storeu_si256((__m256i *)out[4], c40); _mm256_storeu_si256((__m256i *)(out[4] + 8), c41);
-    _mm256_storeu_si256((__m256i *)out[5], c50); _mm256_storeu_si256((__m256i *)(out[5] + 8), c51);
+    DOVA_TILE_STORE(out);
 }
 
-/* 6 rows x 8 channels of P and N: 12 accumulators. Panel [kpairs][P 8x2 | N 8x2]. */
-static __attribute__((noinline)) void micro_pn8_avx2(const Operand *a, const int16_t *panel, int32_t *outp,
-                                                          int32_t *outn, int stride) {
-    __m256i p0 = _mm256_setzero_si256(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0;
-    __m256i n0 = p0, n1 = p0, n2 = p0, n3 = p0, n4 = p0, n5 = p0;
-    const int pairs = a->pairs, taps = a->taps;
-    for (int t = 0; t < taps; t++) {
-        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
-        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
-        const int16_t *b = panel + (size_t)t * pairs * 32;
-        for (int kq = 0; kq < pairs; kq++) {
-            __m256i bp = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
-            __m256i bn = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
-            __m256i x;
-            x = bcast_pair(r0 + 2 * kq); p0 = _mm256_add_epi32(p0, _mm256_madd_epi16(x, bp)); n0 = _mm256_add_epi32(n0, _mm256_madd_epi16(x, bn));
-            x = bcast_pair(r1 + 2 * kq); p1 = _mm256_add_epi32(p1, _mm256_madd_epi16(x, bp)); n1 = _mm256_add_epi32(n1, _mm256_madd_epi16(x, bn));
-            x = bcast_pair(r2 + 2 * kq); p2 = _mm256_add_epi32(p2, _mm256_madd_epi16(x, bp)); n2 = _mm256_add_epi32(n2, _mm256_madd_epi16(x, bn));
-            x = bcast_pair(r3 + 2 * kq); p3 = _mm256_add_epi32(p3, _mm256_madd_epi16(x, bp)); n3 = _mm256_add_epi32(n3, _mm256_madd_epi16(x, bn));
-            x = bcast_pair(r4 + 2 * kq); p4 = _mm256_add_epi32(p4, _mm256_madd_epi16(x, bp)); n4 = _mm256_add_epi32(n4, _mm256_madd_epi16(x, bn));
-            x = bcast_pair(r5 + 2 * kq); p5 = _mm256_add_epi32(p5, _mm256_madd_epi16(x, bp)); n5 = _mm256_add_epi32(n5, _mm256_madd_epi16(x, bn));
-        }
-    }
-    _mm256_storeu_si256((__m256i *)(outp + 0 * stride), p0); _mm256_storeu_si256((__m256i *)(outn + 0 * stride), n0);
-    _mm256_storeu_si256((__m256i *)(outp + 1 * stride), p1); _mm256_storeu_si256((__m256i *)(outn + 1 * stride), n1);
-    _mm256_storeu_si256((__m256i *)(outp + 2 * stride), p2); _mm256_storeu_si256((__m256i *)(outn + 2 * stride), n2);
-    _mm256_storeu_si256((__m256i *)(outp + 3 * stride), p3); _mm256_storeu_si256((__m256i *)(outn + 3 * stride), n3);
-    _mm256_storeu_si256((__m256i *)(outp + 4 * stride), p4); _mm256_storeu_si256((__m256i *)(outn + 4 * stride), n4);
-    _mm256_storeu_si256((__m256i *)(outp + 5 * stride), p5); _mm256_storeu_si256((__m256i *)(outn + 5 * stride), n5);
-}
 
 
 /*
@@ -293,21 +283,12 @@ static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Den
         }                                                                                                    \
     } while (0)
     for (int t = 0; t < taps; t++) {
-        const int16_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
-        const int16_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        DOVA_TILE_ROWS(t);
         const int16_t *b = panel + (size_t)t * pairs * 32;
         for (int g0 = 0; g0 < pairs; g0 += gpairs) {
             int g1 = g0 + gpairs < pairs ? g0 + gpairs : pairs;
             for (int kq = g0; kq < g1; kq++) {
-                __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32));
-                __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)kq * 32 + 16));
-                __m256i x;
-                x = bcast_pair(r0 + 2 * kq); c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0)); c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
-                x = bcast_pair(r1 + 2 * kq); c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0)); c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
-                x = bcast_pair(r2 + 2 * kq); c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0)); c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
-                x = bcast_pair(r3 + 2 * kq); c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0)); c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
-                x = bcast_pair(r4 + 2 * kq); c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(x, b0)); c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(x, b1));
-                x = bcast_pair(r5 + 2 * kq); c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(x, b0)); c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(x, b1));
+                DOVA_TILE_STEP(kq);
             }
             /* one range test for all 96 values (max and min trees), the per-vector updates only when it fails */
             __m256i mx = _mm256_max_epi32(_mm256_max_epi32(_mm256_max_epi32(c00, c01), _mm256_max_epi32(c10, c11)),
@@ -316,8 +297,8 @@ static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Den
                                           _mm256_min_epi32(_mm256_min_epi32(c20, c21), _mm256_min_epi32(c30, c31)));
             mx = _mm256_max_epi32(mx, _mm256_max_epi32(_mm256_max_epi32(c40, c41), _mm256_max_epi32(c50, c51)));
             mn = _mm256_min_epi32(mn, _mm256_min_epi32(_mm256_min_epi32(c40, c41), _mm256_min_epi32(c50, c51)));
-            __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(mx, hi), _mm256_cmpgt_epi32(lo, mn));
-            if (__builtin_expect(!_mm256_testz_si256(out, out), 0)) {
+            __m256i outside = _mm256_or_si256(_mm256_cmpgt_epi32(mx, hi), _mm256_cmpgt_epi32(lo, mn));
+            if (__builtin_expect(!_mm256_testz_si256(outside, outside), 0)) {
                 DOVA_UPDATE(c00, 0); DOVA_UPDATE(c01, 0); DOVA_UPDATE(c10, 1); DOVA_UPDATE(c11, 1);
                 DOVA_UPDATE(c20, 2); DOVA_UPDATE(c21, 2); DOVA_UPDATE(c30, 3); DOVA_UPDATE(c31, 3);
                 DOVA_UPDATE(c40, 4); DOVA_UPDATE(c41, 4); DOVA_UPDATE(c50, 5); DOVA_UPDATE(c51, 5);
@@ -326,12 +307,7 @@ static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Den
     }
 #undef DOVA_UPDATE
     *events += ev;
-    _mm256_storeu_si256((__m256i *)out[0], c00); _mm256_storeu_si256((__m256i *)(out[0] + 8), c01);
-    _mm256_storeu_si256((__m256i *)out[1], c10); _mm256_storeu_si256((__m256i *)(out[1] + 8), c11);
-    _mm256_storeu_si256((__m256i *)out[2], c20); _mm256_storeu_si256((__m256i *)(out[2] + 8), c21);
-    _mm256_storeu_si256((__m256i *)out[3], c30); _mm256_storeu_si256((__m256i *)(out[3] + 8), c31);
-    _mm256_storeu_si256((__m256i *)out[4], c40); _mm256_storeu_si256((__m256i *)(out[4] + 8), c41);
-    _mm256_storeu_si256((__m256i *)out[5], c50); _mm256_storeu_si256((__m256i *)(out[5] + 8), c51);
+    DOVA_TILE_STORE(out);
 }
 
 /*
@@ -575,8 +551,14 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                     micro_grouped_avx2(c, &d, &op, panel, n0, count, s, &c->events[d.layer]);
                 } else if (c->isa == ISA_AVX2) {
                     if (d.pn) {
-                        micro_pn8_avx2(&op, panel, &s[0][0], &n[0][0], 16);
-                        micro_pn8_avx2(&op, panel + (size_t)kpairs * 32, &s[0][8], &n[0][8], 16);
+                        int32_t pn[MR][16];
+                        for (int half = 0; half < 2; half++) {
+                            micro_s_avx2(&op, panel + (size_t)half * kpairs * 32, pn);
+                            for (int r = 0; r < MR; r++) {
+                                memcpy(&s[r][8 * half], &pn[r][0], 8 * sizeof(int32_t));
+                                memcpy(&n[r][8 * half], &pn[r][8], 8 * sizeof(int32_t));
+                            }
+                        }
                     } else {
                         micro_s_avx2(&op, panel, s);
                     }

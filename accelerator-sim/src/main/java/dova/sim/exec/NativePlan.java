@@ -562,32 +562,28 @@ final class NativePlan {
             return at;
         }
 
-        int shorts(short[] v) {
-            int at = reserve(2L * v.length);
-            b.asShortBuffer().put(v);
-            b.position(at + 2 * v.length);
+        /** Writes {@code count} elements of {@code elementBytes} each through {@code put}; returns their offset. */
+        private int write(int count, int elementBytes, java.util.function.Consumer<ByteBuffer> put) {
+            int at = reserve((long) elementBytes * count);
+            put.accept(b);
+            b.position(at + elementBytes * count);
             return at;
+        }
+
+        int shorts(short[] v) {
+            return write(v.length, 2, x -> x.asShortBuffer().put(v));
         }
 
         int ints(int[] v) {
-            int at = reserve(4L * v.length);
-            b.asIntBuffer().put(v);
-            b.position(at + 4 * v.length);
-            return at;
+            return write(v.length, 4, x -> x.asIntBuffer().put(v));
         }
 
         int doubles(double[] v) {
-            int at = reserve(8L * v.length);
-            b.asDoubleBuffer().put(v);
-            b.position(at + 8 * v.length);
-            return at;
+            return write(v.length, 8, x -> x.asDoubleBuffer().put(v));
         }
 
         int longs(long[] v) {
-            int at = reserve(8L * v.length);
-            b.asLongBuffer().put(v);
-            b.position(at + 8 * v.length);
-            return at;
+            return write(v.length, 8, x -> x.asLongBuffer().put(v));
         }
 
         byte[] bytes() {
