@@ -62,6 +62,32 @@ class ServiceIT {
         return r.statusCode() + "\n" + r.body();
     }
 
+    /** The oversized record's dead letter: a prefix of its bytes, its length and hash in headers. */
+    private static void assertBoundedDeadLetter(String topic, int originalLength) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", kafka.bootstrapServers());
+        c.put("group.id", "dlq-reader-" + System.nanoTime());
+        c.put("auto.offset.reset", "earliest");
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> k = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                c, new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            k.subscribe(java.util.List.of(topic));
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (System.currentTimeMillis() < deadline) {
+                for (var r : k.poll(java.time.Duration.ofMillis(200))) {
+                    var h = r.headers().lastHeader(dova.ingest.kafka.KafkaFrames.ORIGINAL_LENGTH_HEADER);
+                    if (h != null) {
+                        assertEquals(Integer.toString(originalLength), new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
+                        assertEquals(dova.ingest.kafka.KafkaFrames.DEAD_LETTER_PREFIX_BYTES, r.value().length);
+                        assertTrue(r.headers().lastHeader(dova.ingest.kafka.KafkaFrames.ORIGINAL_SHA256_HEADER) != null);
+                        return;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no bounded dead letter for the oversized record in " + topic);
+    }
+
     @Test
     void framesBecomeResultsCorruptFramesBecomeDeadLettersAndMetricsAreServed(@TempDir Path dir) throws Exception {
         ServeSettings s = settings("dova.kafka.group-id = \"it-a\"\ndova.kafka.frames-topic = \"f-a\"\n"
@@ -80,7 +106,13 @@ class ServiceIT {
             FrameCodec codec = FrameCodec.defaults();
             Map<String, Object> c = new HashMap<>();
             c.put("bootstrap.servers", kafka.bootstrapServers());
+            c.put("max.request.size", 2 << 20);
             try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
+                // a record that fits the topic but whose dead letter, with its headers, would not fit the
+                // service's producer (1,048,576 bytes): it once stopped the stream for good
+                byte[] huge = new byte[1_048_376];
+                Arrays.fill(huge, (byte) 7);
+                p.send(new ProducerRecord<>("f-a", "cam-huge", huge)).get();
                 for (int i = 0; i < test.count(); i++) {
                     byte[] px = Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
                     Frame f = new Frame("cam-" + (i % 3), i, System.currentTimeMillis(), 28, 28, 1, px, test.label(i));
@@ -90,6 +122,11 @@ class ServiceIT {
                         p.send(new ProducerRecord<>("f-a", "cam-bad", Arrays.copyOf(codec.encode(f, PixelFormat.RAW8), 40)));
                         Frame wrongSize = new Frame("cam-9", i, 0, 32, 32, 1, new byte[1024], -1);
                         p.send(new ProducerRecord<>("f-a", "cam-9", codec.encode(wrongSize, PixelFormat.RAW8)));
+                        // the model's pixel count in the wrong shape: dead letters too, not 28x28 answers
+                        p.send(new ProducerRecord<>("f-a", "cam-9", codec.encode(new Frame("cam-9", i, 0, 56, 14, 1, px, -1),
+                                PixelFormat.RAW8)));
+                        p.send(new ProducerRecord<>("f-a", "cam-9", codec.encode(new Frame("cam-9", i, 0, 784, 1, 1, px, -1),
+                                PixelFormat.RAW8)));
                     }
                 }
             }
@@ -103,7 +140,9 @@ class ServiceIT {
             assertTrue(metrics.startsWith("200"));
             assertTrue(metrics.contains("dova_results_out_total 300.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"TRUNCATED\"} 3.0"), metrics);
-            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"MODEL_INPUT_MISMATCH\"} 3.0"), metrics);
+            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"MODEL_INPUT_MISMATCH\"} 9.0"), metrics);
+            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"BAD_MAGIC\"} 1.0"), metrics);
+            assertBoundedDeadLetter("d-a", 1_048_376);
             assertTrue(metrics.contains("dova_latency_end_to_end_seconds_bucket"), metrics);
             assertTrue(scrape(app.endpoints().port(), "/ready").startsWith("200"));
         }

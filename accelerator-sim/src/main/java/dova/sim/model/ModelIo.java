@@ -81,8 +81,12 @@ public final class ModelIo {
             throw new InvalidModelException("unknown model format version " + version + "; this build reads version " + VERSION);
         }
         long bodyLength = in.getLong();
+        if (bodyLength < 0 || bodyLength > bytes.length) {
+            throw new InvalidModelException("truncated or corrupt: header promises a body of " + Long.toUnsignedString(bodyLength)
+                    + " bytes, the file has " + bytes.length + " bytes in all");
+        }
         long expected = (long) MAGIC.length + 12 + bodyLength + 32;
-        if (bodyLength < 0 || bytes.length < expected) {
+        if (bytes.length < expected) {
             throw new InvalidModelException("truncated: header promises " + expected + " bytes, file has " + bytes.length);
         }
         if (bytes.length > expected) {

@@ -126,4 +126,13 @@ class ModelIoTest {
             }
         }
     }
+
+    @Test
+    void aBodyLengthBeyondTheFileIsNamedAsSuch() {
+        byte[] bad = ModelIo.toBytes(RandomModels.model(2, 8, 8, 32, 32));
+        // the body length follows the magic number and the 4-byte version
+        ByteBuffer.wrap(bad).putLong(ModelIo.MAGIC.length + 4, Long.MAX_VALUE);
+        String msg = rejected(bad);
+        assertTrue(msg.contains("header promises a body of 9223372036854775807 bytes"), msg);
+    }
 }

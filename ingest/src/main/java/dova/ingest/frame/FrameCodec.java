@@ -6,6 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * The frame wire format, version 1 (docs/frame-format.md). The Kafka key is the camera id;
@@ -161,8 +163,26 @@ public final class FrameCodec {
     private static byte[] decodeImage(byte[] value, int length, int width, int height, int channels)
             throws FrameRejectedException {
         BufferedImage img;
-        try {
-            img = ImageIO.read(new ByteArrayInputStream(value, HEADER_BYTES, length));
+        // the image's own dimensions (PNG IHDR, JPEG SOF) are read and checked before anything is decoded:
+        // ImageIO allocates the whole raster from them, and a 278-byte PNG can declare 46000x46000
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(value, HEADER_BYTES, length))) {
+            java.util.Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new FrameRejectedException(RejectReason.UNDECODABLE_IMAGE, "payload is not a readable PNG or JPEG");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                if (w != width || h != height) {
+                    throw new FrameRejectedException(RejectReason.WRONG_DIMENSIONS, "header says " + width + "x" + height
+                            + ", image declares " + w + "x" + h + " (checked before decoding)");
+                }
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
             throw new FrameRejectedException(RejectReason.UNDECODABLE_IMAGE, "image decoder failed: " + e.getMessage());
         }

@@ -44,6 +44,21 @@ public final class KafkaFrames {
     public static final String DETAIL_HEADER = "dova-reject-detail";
     /** Header of a dead-letter record: source topic-partition@offset. */
     public static final String SOURCE_HEADER = "dova-source";
+    /** Header of a bounded dead letter: the original value's length in bytes (decimal). */
+    public static final String ORIGINAL_LENGTH_HEADER = "dova-original-length";
+    /** Header of a bounded dead letter: the original value's SHA-256 (hex). */
+    public static final String ORIGINAL_SHA256_HEADER = "dova-original-sha256";
+    /**
+     * Largest dead letter (key + value + headers) written with the original bytes. A record just
+     * under the producer's default {@code max.request.size} (1,048,576 bytes) would exceed it once
+     * the headers are added and fail the whole stream; above this bound the dead letter keeps the
+     * first {@link #DEAD_LETTER_PREFIX_BYTES} bytes and names the original's length and hash.
+     */
+    public static final int MAX_DEAD_LETTER_BYTES = 960 * 1024;
+    /** Bytes of the original value a bounded dead letter keeps. */
+    public static final int DEAD_LETTER_PREFIX_BYTES = 64 * 1024;
+    /** Longest detail header kept (characters). */
+    static final int MAX_DETAIL_CHARS = 1000;
 
     private KafkaFrames() {
     }
@@ -73,14 +88,35 @@ public final class KafkaFrames {
         return deadLetter(topic, d.record(), d.rejection().reason().name(), d.rejection().getMessage());
     }
 
-    /** A dead-letter record for {@code r} with any reason (e.g. a frame the model cannot take). */
+    /**
+     * A dead-letter record for {@code r} with any reason (e.g. a frame the model cannot take): the
+     * same key and bytes, or, when that would exceed {@link #MAX_DEAD_LETTER_BYTES}, a bounded form
+     * (a prefix of the value, its original length and SHA-256 in headers), so that a dead letter
+     * can always be written and its partition never blocks.
+     */
     public static ProducerRecord<String, byte[]> deadLetter(String topic, ConsumerRecord<String, byte[]> r, String reason,
                                                             String detail) {
+        String d = detail == null ? "" : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) + "..." : detail;
         RecordHeaders h = new RecordHeaders();
         h.add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
-        h.add(DETAIL_HEADER, detail.getBytes(StandardCharsets.UTF_8));
+        h.add(DETAIL_HEADER, d.getBytes(StandardCharsets.UTF_8));
         h.add(SOURCE_HEADER, (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(topic, null, r.key(), r.value(), h);
+        byte[] value = r.value();
+        long size = (r.key() == null ? 0 : r.key().length() * 4L) + (value == null ? 0 : value.length) + 4096;
+        if (value != null && size > MAX_DEAD_LETTER_BYTES) {
+            h.add(ORIGINAL_LENGTH_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
+            h.add(ORIGINAL_SHA256_HEADER, sha256Hex(value).getBytes(StandardCharsets.UTF_8));
+            value = java.util.Arrays.copyOf(value, Math.min(value.length, DEAD_LETTER_PREFIX_BYTES));
+        }
+        return new ProducerRecord<>(topic, null, r.key(), value, h);
+    }
+
+    private static String sha256Hex(byte[] v) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(v));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
     }
 
     /**

@@ -78,4 +78,27 @@ public class FrameCodecTest {
         ByteBuffer.wrap(pngDims).putShort(22, (short) 4);
         assertEquals(RejectReason.WRONG_DIMENSIONS, reason("c", pngDims));
     }
+
+    /**
+     * A PNG whose IHDR declares 46000x46000 (the frame header says 28x28): ImageIO would allocate a
+     * ~2 GB raster from the IHDR alone. It must be refused from the declared size, before decoding.
+     */
+    @Test
+    void pngDeclaringHugeDimensionsIsRefusedBeforeDecoding() throws Exception {
+        byte[] record = codec.encode(frame(7, 28, 28, 1, 7), PixelFormat.PNG);
+        int ihdr = FrameCodec.HEADER_BYTES + 8; // after the PNG signature: length, "IHDR", 13 data bytes, CRC
+        ByteBuffer b = ByteBuffer.wrap(record);
+        assertEquals(0x49484452, b.getInt(ihdr + 4), "IHDR chunk where the PNG layout puts it");
+        b.putInt(ihdr + 8, 46000).putInt(ihdr + 12, 46000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(record, ihdr + 4, 4 + 13);
+        b.putInt(ihdr + 8 + 13, (int) crc.getValue());
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        FrameRejectedException e = assertThrows(FrameRejectedException.class, () -> codec.decode("cam-1", record));
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(RejectReason.WRONG_DIMENSIONS, e.reason(), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("46000x46000"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(allocated < 16L << 20, "allocated " + allocated + " bytes");
+    }
 }

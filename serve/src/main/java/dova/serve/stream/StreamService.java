@@ -118,8 +118,10 @@ public final class StreamService implements AutoCloseable {
 
     private CompletionStage<ProducerRecord<String, byte[]>> process(KafkaFrames.Decoded d, ResultListener listener) {
         Frame f = d.frame();
-        int expected = pool.current().model().inputSpec().size();
-        if (f.pixels().length != expected) {
+        dova.sim.model.TensorSpec in = pool.current().model().inputSpec();
+        // the whole shape, not the pixel count: a 56x14 or 784x1 frame is not a 28x28 one
+        if (f.channels() != in.channels() || f.height() != in.height() || f.width() != in.width()
+                || f.pixels().length != in.size()) {
             metrics.failed("MODEL_INPUT_MISMATCH");
             return CompletableFuture.completedFuture(KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(),
                     "MODEL_INPUT_MISMATCH", f.width() + "x" + f.height() + "x" + f.channels() + " frame, the model takes "
