@@ -48,6 +48,27 @@ class RegistryAndPoolTest {
     }
 
     @Test
+    void aPointerThatCannotBeTrustedStopsInsteadOfReseeding(@TempDir Path dir) throws Exception {
+        ModelRegistry r = new ModelRegistry(dir);
+        r.seed(SHIPPED);
+        int v2 = r.publish(ModelIo.read(SHIPPED), "second");
+        r.makeCurrent(v2);
+        for (String bad : new String[] {"0", "-3", "7", "two"}) {
+            Files.writeString(dir.resolve("CURRENT"), bad + "\n");
+            IOException e = assertThrows(IOException.class, () -> r.seed(SHIPPED), bad);
+            assertTrue(e.getMessage().contains("rollback"), e.getMessage());
+            assertEquals(bad + "\n", Files.readString(dir.resolve("CURRENT")), "the pointer is left as it was");
+            assertEquals(2, r.list().size(), "versions can still be listed");
+        }
+        Files.delete(dir.resolve("CURRENT"));
+        IOException e = assertThrows(IOException.class, () -> r.seed(SHIPPED));
+        assertTrue(e.getMessage().contains("no CURRENT pointer"), e.getMessage());
+        assertEquals(2, r.list().size(), "nothing was re-seeded");
+        r.makeCurrent(1);
+        assertEquals(1, r.seed(SHIPPED), "rollback repairs it");
+    }
+
+    @Test
     void corruptVersionIsRefusedOnLoad(@TempDir Path dir) throws Exception {
         ModelRegistry r = new ModelRegistry(dir);
         r.seed(SHIPPED);
@@ -82,6 +103,13 @@ class RegistryAndPoolTest {
                     assertTrue(v == round + 1 || v == round + 2, "round " + round + " served by v" + v);
                     versions.add(v);
                 }
+            }
+            // frames submitted after the last swap are served by it (the frames of a round may all finish
+            // before its swap: the executor is fast enough on a 300-frame batch)
+            for (int i = 0; i < 10; i++) {
+                int v = pool.submit(px.clone()).get(30, TimeUnit.SECONDS).modelVersion();
+                assertEquals(6, v, "a frame submitted after the last swap");
+                versions.add(v);
             }
             assertEquals(6, versions.size(), "every version served some frames: " + versions);
         }

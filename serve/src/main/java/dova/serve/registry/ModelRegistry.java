@@ -37,7 +37,12 @@ public final class ModelRegistry {
     }
 
     public List<Version> list() throws IOException {
-        int current = currentVersion();
+        int current;
+        try {
+            current = currentVersion();
+        } catch (IOException e) {
+            current = -1; // a corrupt pointer still lets an operator list the versions and choose one
+        }
         List<Version> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : files.sorted().toList()) {
@@ -52,18 +57,32 @@ public final class ModelRegistry {
         return out;
     }
 
-    /** The serving version, or 0 if none. */
+    /**
+     * The serving version, or 0 if there is no {@code CURRENT} pointer.
+     *
+     * @throws IOException when the pointer cannot be parsed, is below 1, or names a version the
+     *     registry does not have: it is never repaired silently (choose one with {@code dova models rollback N})
+     */
     public int currentVersion() throws IOException {
         Path c = dir.resolve("CURRENT");
         if (!Files.exists(c)) {
             return 0;
         }
         String s = Files.readString(c).trim();
+        int v;
         try {
-            return Integer.parseInt(s);
+            v = Integer.parseInt(s);
         } catch (NumberFormatException e) {
-            throw new IOException(c + ": corrupt pointer '" + s + "'");
+            throw new IOException(c + ": corrupt pointer '" + s + "' (choose a version with: dova models rollback N)");
         }
+        if (v < 1) {
+            throw new IOException(c + ": corrupt pointer '" + s + "': versions start at 1 (choose one with: dova models rollback N)");
+        }
+        if (!Files.exists(dir.resolve(String.format("v%04d.dova", v)))) {
+            throw new IOException(c + " names version " + v + ", which " + dir + " does not have (choose one with:"
+                    + " dova models rollback N)");
+        }
+        return v;
     }
 
     public IntegerModel load(int version) throws IOException {
@@ -94,10 +113,22 @@ public final class ModelRegistry {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Seeds an empty registry from {@code initial}; returns the current version. */
+    /**
+     * Seeds an empty registry from {@code initial}; returns the current version. A registry with
+     * versions but no {@code CURRENT} pointer is not re-seeded: that would hide which model was
+     * serving.
+     */
     public int seed(Path initial) throws IOException {
-        if (currentVersion() > 0) {
-            return currentVersion();
+        int current = currentVersion();
+        if (current > 0) {
+            return current;
+        }
+        List<Version> existing = list();
+        if (!existing.isEmpty()) {
+            throw new IOException("model registry " + dir + " has " + existing.size() + " version(s) (v"
+                    + String.format("%04d", existing.get(0).number()) + " .. v"
+                    + String.format("%04d", existing.get(existing.size() - 1).number())
+                    + ") but no CURRENT pointer; refusing to re-seed it: choose one with: dova models rollback N");
         }
         if (!Files.isRegularFile(initial)) {
             throw new IOException("dova.model.initial: no such model file " + initial
