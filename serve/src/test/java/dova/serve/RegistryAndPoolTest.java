@@ -69,6 +69,14 @@ class RegistryAndPoolTest {
     }
 
     @Test
+    void aRegistryPathThatIsAFileIsNamedAsSuch(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("registry"), "x");
+        IOException e = assertThrows(IOException.class, () -> new ModelRegistry(file));
+        assertTrue(e.getMessage().contains("is a file, not a folder") && e.getMessage().contains("DOVA_MODEL_REGISTRY"),
+                e.getMessage());
+    }
+
+    @Test
     void corruptVersionIsRefusedOnLoad(@TempDir Path dir) throws Exception {
         ModelRegistry r = new ModelRegistry(dir);
         r.seed(SHIPPED);

@@ -49,4 +49,46 @@ class ServeSettingsTest {
         String k = error("dova.pool.processors = [{acc-bits = 16, mul-bits = 12, overflow = wrap, lanes = 4}]");
         assertTrue(k.contains("processors[0].lanes"), k);
     }
+
+    @Test
+    void rangesNameTheSettingAndItsVariable() {
+        String m = error("dova.pool.parallelism = 600000000");
+        assertTrue(m.contains("dova.pool.parallelism (DOVA_POOL_PARALLELISM) must be in [1, 65536], got 600000000"), m);
+        for (String v : new String[] {"-1", "NaN", "0"}) {
+            String p = error("dova.calibration.psi-threshold = " + (v.equals("NaN") ? "\"NaN\"" : v));
+            assertTrue(p.contains("dova.calibration.psi-threshold") && p.contains("DOVA_CALIBRATION_PSI_THRESHOLD")
+                    || p.contains("psi-threshold"), v + ": " + p);
+        }
+        assertTrue(error("dova.demo.frames-per-second = 0").contains("DOVA_DEMO_FPS"));
+    }
+
+    @Test
+    void badBootstrapServersAreNamedWithoutAStackTrace() {
+        for (String b : new String[] {"127.0.0.1", "127.0.0.1:notaport", "host:0", "a:9092,:9093"}) {
+            String m = error("dova.kafka.bootstrap-servers = \"" + b + "\"");
+            assertTrue(m.contains("dova.kafka.bootstrap-servers (DOVA_KAFKA_BOOTSTRAP_SERVERS)"), b + ": " + m);
+        }
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> ServeSettings.from(ConfigFactory.parseString(
+                "dova.kafka.bootstrap-servers = \"a:9092, b.example:19092\"").withFallback(ConfigFactory.load()).resolve()));
+    }
+
+    @Test
+    void misspelledEnvironmentVariablesAreReported() {
+        java.util.List<String> unknown = ServeSettings.unknownEnvironment(java.util.Map.of("DOVA_POOL_PARALELISM", "4",
+                "DOVA_POOL_PARALLELISM", "4", "DOVA_DEMO_FPS", "10", "DOVA_SKIP_BUILD", "1", "HOME", "/root"));
+        assertEquals(java.util.List.of("DOVA_POOL_PARALELISM"), unknown);
+    }
+
+    @Test
+    void everyVariableInApplicationConfIsKnown() throws Exception {
+        String conf = new String(ServeSettings.class.getResourceAsStream("/application.conf").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{\\?(DOVA_[A-Z0-9_]+)\\}").matcher(conf);
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        while (m.find()) {
+            env.put(m.group(1), "x");
+        }
+        assertTrue(env.size() > 10, "variables found: " + env.keySet());
+        assertEquals(java.util.List.of(), ServeSettings.unknownEnvironment(env), "variables application.conf reads");
+    }
 }

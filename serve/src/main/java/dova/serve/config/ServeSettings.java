@@ -61,9 +61,42 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             "demo.duration", "demo.cameras", "demo.frames-per-second", "demo.data", "demo.data-dir", "demo.drift",
             "demo.drift-after", "demo.drift-strength");
 
-    /** application.conf + environment + system properties. */
+    /** The environment variable that overrides each setting in application.conf, where it is not the derived name. */
+    private static final Map<String, String> ENV_EXCEPTIONS = Map.of(
+            "demo.frames-per-second", "DOVA_DEMO_FPS",
+            "demo.data-dir", "DOVA_DATA_DIR");
+    /** DOVA_* variables read by the launcher scripts rather than by the settings. */
+    private static final Set<String> LAUNCHER_ENV = Set.of("DOVA_SKIP_BUILD", "DOVA_DIST", "DOVA_JAVA_OPTS");
+    /** Largest pool parallelism: frames in flight, each holding its pixels in the pool's queue. */
+    public static final int MAX_PARALLELISM = 65_536;
+
+    /** The environment variable for setting {@code key} (without the {@code dova.} prefix). */
+    public static String envName(String key) {
+        return ENV_EXCEPTIONS.getOrDefault(key, "DOVA_" + key.toUpperCase(java.util.Locale.ROOT).replace('.', '_')
+                .replace('-', '_'));
+    }
+
+    /** The {@code DOVA_*} variables of {@code env} that no setting reads (most likely misspelled), sorted. */
+    public static List<String> unknownEnvironment(Map<String, String> env) {
+        Set<String> known = new TreeSet<>(LAUNCHER_ENV);
+        KNOWN.forEach(k -> known.add(envName(k)));
+        List<String> out = new ArrayList<>();
+        for (String k : new TreeSet<>(env.keySet())) {
+            if (k.startsWith("DOVA_") && !known.contains(k)) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /** application.conf + environment + system properties; unknown DOVA_* variables are reported on stderr. */
     public static ServeSettings load() {
         ConfigFactory.invalidateCaches();
+        List<String> unknown = unknownEnvironment(System.getenv());
+        if (!unknown.isEmpty()) {
+            System.err.println("dova: ignoring unknown environment variable(s) " + unknown
+                    + " (the settings and their variables are listed in serve/src/main/resources/application.conf)");
+        }
         return from(ConfigFactory.load());
     }
 
@@ -108,7 +141,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                             c.getBoolean("kafka.create-topics")),
                     new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
                             c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint"))),
-                    new Pool(List.copyOf(processors), positive(c, "pool.parallelism")),
+                    new Pool(List.copyOf(processors), bounded(c, "pool.parallelism", 1, MAX_PARALLELISM)),
                     new Http(c.getString("http.host"), port(c)),
                     new Calibration(positive(c, "calibration.sample-every"), positive(c, "calibration.window"),
                             c.getDouble("calibration.psi-threshold"), c.getDouble("calibration.percentile")),
@@ -123,6 +156,11 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                 throw new IllegalArgumentException("dova.calibration.percentile must be in (0, 1], got "
                         + s.calibration().percentile());
             }
+            positiveFinite("calibration.psi-threshold", s.calibration().psiThreshold());
+            nonNegativeFinite("recalibration.max-regression", s.recalibration().maxRegression());
+            positiveFinite("demo.frames-per-second", s.demo().framesPerSecond());
+            nonNegativeFinite("demo.drift-strength", s.demo().driftStrength());
+            checkBootstrap(s.kafka().bootstrapServers());
             return s;
         } catch (ConfigException e) {
             throw new IllegalArgumentException("configuration: " + e.getMessage(), e);
@@ -130,11 +168,56 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     }
 
     private static int positive(Config c, String key) {
+        return bounded(c, key, 1, Integer.MAX_VALUE);
+    }
+
+    private static int bounded(Config c, String key, int lo, int hi) {
         int v = c.getInt(key);
-        if (v < 1) {
-            throw new IllegalArgumentException("dova." + key + " must be >= 1, got " + v);
+        if (v < lo || v > hi) {
+            throw new IllegalArgumentException("dova." + key + " (" + envName(key) + ") must be in [" + lo + ", " + hi
+                    + "], got " + v);
         }
         return v;
+    }
+
+    private static void positiveFinite(String key, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException("dova." + key + " (" + envName(key) + ") must be positive and finite, got " + v);
+        }
+    }
+
+    private static void nonNegativeFinite(String key, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException("dova." + key + " (" + envName(key) + ") must be >= 0 and finite, got " + v);
+        }
+    }
+
+    /** Empty (the embedded broker), or a comma-separated list of host:port with ports in [1, 65535]. */
+    private static void checkBootstrap(String servers) {
+        if (servers.isBlank()) {
+            return;
+        }
+        for (String hp : servers.split(",")) {
+            String e = hp.trim();
+            int colon = e.lastIndexOf(':');
+            String why = null;
+            if (colon <= 0 || colon == e.length() - 1) {
+                why = "is not host:port";
+            } else {
+                try {
+                    int port = Integer.parseInt(e.substring(colon + 1));
+                    if (port < 1 || port > 65535) {
+                        why = "has port " + port + " outside [1, 65535]";
+                    }
+                } catch (NumberFormatException x) {
+                    why = "has port '" + e.substring(colon + 1) + "', not a number";
+                }
+            }
+            if (why != null) {
+                throw new IllegalArgumentException("dova.kafka.bootstrap-servers (" + envName("kafka.bootstrap-servers")
+                        + "): '" + e + "' " + why + " (expected host:port[,host:port...], or empty for the embedded broker)");
+            }
+        }
     }
 
     private static int port(Config c) {

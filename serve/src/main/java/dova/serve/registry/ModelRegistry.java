@@ -29,7 +29,17 @@ public final class ModelRegistry {
 
     public ModelRegistry(Path dir) throws IOException {
         this.dir = dir;
-        Files.createDirectories(dir);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IOException("model registry " + dir + " is a file, not a folder (dova.model.registry, DOVA_MODEL_REGISTRY)");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("model registry " + dir + " cannot be created: " + e, e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IOException("model registry " + dir + " is not writable (dova.model.registry, DOVA_MODEL_REGISTRY)");
+        }
     }
 
     public Path dir() {
