@@ -55,6 +55,9 @@ typedef struct {
     Acc acc;
     int lanes;
     int64_t *events;
+    /* calibration capture: every conv layer's final accumulators (int32, NHWC, at the layer's
+       capture offset), or NULL (the usual case); capturing runs the scalar epilogues */
+    int32_t *capture;
 } Ctx;
 
 static inline int64_t wrap_bits(int64_t v, int bits) {
@@ -123,6 +126,7 @@ typedef struct {
     int zero_off;   /* arena: in_c zero int16 (the padding row of implicit GEMM), never written */
     int dbl_limit;  /* > 0: the double epilogue is exact for |acc| <= dbl_limit (A + M > 31 layers) */
     int md_off, hd_off, id_off; /* double [np]: m, 2^(s-1) (0 for s = 0), 2^-s */
+    int capture_off; /* byte offset of this layer's accumulators in the capture buffer */
 } Dense;
 
 /* Replays one output value in canonical order (ky, kx, channel block); returns the accumulator. */
@@ -147,6 +151,14 @@ static int64_t replay_dense(const Ctx *c, const Dense *d, const int16_t *row, in
 
 static inline int16_t requant_scalar(const Ctx *c, const Dense *d, int64_t acc, int oc) {
     return clamp16(round_shift(acc * I64(d->m_off)[oc], I32(d->s_off)[oc]), d->lo, d->hi);
+}
+
+/* Stores one accumulator for calibration when capturing. */
+static inline int64_t captured(const Ctx *c, int capture_off, size_t index, int64_t acc) {
+    if (c->capture != NULL) {
+        c->capture[capture_off / 4 + index] = (int32_t)acc;
+    }
+    return acc;
 }
 
 /*
@@ -569,7 +581,7 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 }
                 int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
 #ifdef DOVA_X86
-                if (c->isa == ISA_AVX2) {
+                if (c->isa == ISA_AVX2 && c->capture == NULL) {
                     for (int h = 0; h < 16 && n0 + h + 8 <= d.out_c; h += 8) {
                         pending[h / 8] = finish_rows_avx2(c, &d, n0 + h, s, h, count, y + (size_t)p0 * d.out_c, d.out_c);
                     }
@@ -586,7 +598,7 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                             continue;
                         }
 #ifdef DOVA_X86
-                        if (c->isa == ISA_AVX2 && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
+                        if (c->isa == ISA_AVX2 && c->capture == NULL && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
                             continue;
                         }
 #endif
@@ -594,7 +606,8 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                         for (int oc = oc0; oc < end; oc++) {
                             int grouped_generic = d.pn == 2 && c->isa != ISA_AVX2;
                             if (d.pn == 2 && !grouped_generic) {
-                                yr[oc] = requant_scalar(c, &d, s[r][oc - n0], oc);
+                                yr[oc] = requant_scalar(c, &d, captured(c, d.capture_off, (size_t)(p0 + r) * d.out_c + oc,
+                                                                        s[r][oc - n0]), oc);
                             } else if (grouped_generic
                                        || (d.pn == 1 && (s[r][oc - n0] > I32(d.capp_off)[oc] || n[r][oc - n0] > I32(d.capn_off)[oc]))) {
                                 /* the bound fails: replay this output in canonical order from its input row */
@@ -611,10 +624,12 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                                     }
                                     built = 1;
                                 }
-                                yr[oc] = requant_scalar(c, &d, replay_dense(c, &d, tile + (size_t)r * d.kp, oc), oc);
+                                yr[oc] = requant_scalar(c, &d, captured(c, d.capture_off, (size_t)(p0 + r) * d.out_c + oc,
+                                                                        replay_dense(c, &d, tile + (size_t)r * d.kp, oc)), oc);
                             } else {
-                                yr[oc] = requant_scalar(c, &d, (int64_t)I32(d.bias_off)[oc]
-                                                        + (d.pn == 1 ? (int64_t)s[r][oc - n0] - n[r][oc - n0] : s[r][oc - n0]), oc);
+                                yr[oc] = requant_scalar(c, &d, captured(c, d.capture_off, (size_t)(p0 + r) * d.out_c + oc,
+                                                        (int64_t)I32(d.bias_off)[oc]
+                                                        + (d.pn == 1 ? (int64_t)s[r][oc - n0] - n[r][oc - n0] : s[r][oc - n0])), oc);
                             }
                         }
                     }
@@ -639,6 +654,7 @@ typedef struct {
     int w16_off;    /* int16 [kh*kw][ch] (vector path) */
     int req32;      /* as Dense */
     int m32_off, sm1_off, rm_off, hp_off, hn_off, s64_off; /* as Dense, [ch] */
+    int capture_off; /* as Dense */
 } Depthwise;
 
 #ifdef DOVA_X86
@@ -751,7 +767,7 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     int64_t *ev = &c->events[d.layer];
     int vec_end = 0;
 #ifdef DOVA_X86
-    if (c->isa == ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9) {
+    if (c->isa == ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9 && c->capture == NULL) {
         vec_end = ch & ~15;
     }
 #endif
@@ -810,6 +826,7 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
                         }
                     }
                 }
+                captured(c, d.capture_off, ((size_t)oy * d.out_w + ox) * ch + k, acc);
                 yr[k] = clamp16(round_shift(acc * m[k], s[k]), d.lo, d.hi);
             }
         }
@@ -969,7 +986,7 @@ static void add(const Ctx *c, const int32_t *w) {
 static double prof_entry_ns;
 static long prof_entries;
 #endif
-static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *events) {
+static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *events, int32_t *capture) {
     const int32_t *h = (const int32_t *)plan;
     Ctx c;
     c.plan = plan;
@@ -981,6 +998,7 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
     c.acc.max = ((int64_t)1 << (h[3] - 1)) - 1;
     c.lanes = h[5];
     c.events = events;
+    c.capture = capture;
     int16_t *in = (int16_t *)(arena + h[6]);
     int ch = h[7], hw = h[8] * h[9], stride = h[11];
     if (ch == 1 && stride == 2) {
@@ -1051,9 +1069,11 @@ JNIEXPORT jint JNICALL Java_dova_sim_exec_NativeKernels_bestIsa(JNIEnv *env, jcl
 }
 
 JNIEXPORT void JNICALL Java_dova_sim_exec_NativeKernels_run(JNIEnv *env, jclass cls, jobject plan, jobject arena,
-                                                           jbyteArray pixels, jint offset, jlongArray events) {
+                                                           jbyteArray pixels, jint offset, jlongArray events,
+                                                           jobject capture) {
     uint8_t *p = (*env)->GetDirectBufferAddress(env, plan);
     uint8_t *a = (*env)->GetDirectBufferAddress(env, arena);
+    int32_t *cap = capture == NULL ? NULL : (int32_t *)(*env)->GetDirectBufferAddress(env, capture);
     jbyte *px = (*env)->GetPrimitiveArrayCritical(env, pixels, NULL);
     jlong *ev = (*env)->GetPrimitiveArrayCritical(env, events, NULL);
     if (px != NULL && ev != NULL) {
@@ -1061,7 +1081,7 @@ JNIEXPORT void JNICALL Java_dova_sim_exec_NativeKernels_run(JNIEnv *env, jclass 
         struct timespec e0, e1;
         clock_gettime(CLOCK_MONOTONIC, &e0);
 #endif
-        run_plan(p, a, (const uint8_t *)px + offset, (int64_t *)ev);
+        run_plan(p, a, (const uint8_t *)px + offset, (int64_t *)ev, cap);
 #ifdef DOVA_PROFILE
         clock_gettime(CLOCK_MONOTONIC, &e1);
         prof_entry_ns += (e1.tv_sec - e0.tv_sec) * 1e9 + (e1.tv_nsec - e0.tv_nsec);

@@ -12,8 +12,8 @@ import java.nio.ShortBuffer;
  * The fast executor on the native kernels: the whole network runs in one JNI call per image
  * over an int16 NHWC activation arena (src/main/c/dova_sim.c explains the kernels and why they
  * are exact). Tensor values are converted back to CHW ints only when asked for. With a probe
- * set, images run on the pure-Java {@link FastExecutor} instead, which hands the probe its
- * accumulators (calibration only, off the serving path).
+ * set, the kernels also store every conv layer's accumulators (their scalar epilogues run, about
+ * twice the time of a plain run), and the probe sees them channel by channel.
  */
 final class NativeExecutor extends Executor {
     private final NativePlan plan;
@@ -21,9 +21,11 @@ final class NativeExecutor extends Executor {
     private final ShortBuffer arenaShorts;
     /** Per tensor: whether {@link #buffers} holds the values of the last run. */
     private final boolean[] fresh;
-    private final IntegerModel original;
-    private FastExecutor probeRunner;
-    private boolean lastRunOnProbeRunner;
+    /** Every conv layer's accumulators when a probe is set (allocated on first use). */
+    private java.nio.IntBuffer captureInts;
+    private ByteBuffer capture;
+    /** One channel's accumulators, handed to the probe. */
+    private int[] channelAcc;
 
     NativeExecutor(IntegerModel model, ProcessorConfig config) {
         this(model, config, NativeKernels.isa());
@@ -32,7 +34,6 @@ final class NativeExecutor extends Executor {
     /** With the given micro-kernels ({@link NativeKernels#ISA_GENERIC} or the best this CPU has). */
     NativeExecutor(IntegerModel model, ProcessorConfig config, int isa) {
         super(model, config);
-        this.original = model;
         String why = NativePlan.unsupported(this.model, config);
         if (why != null) {
             throw new IllegalArgumentException("model " + model.name() + " cannot run on the native kernels: " + why);
@@ -46,29 +47,45 @@ final class NativeExecutor extends Executor {
     @Override
     protected void execute(byte[] pixels, int offset) {
         java.util.Arrays.fill(fresh, false);
-        if (probe != null) {
-            if (probeRunner == null) {
-                probeRunner = new FastExecutor(original, config);
-            }
-            probeRunner.setProbe(probe);
-            long[] before = probeRunner.overflowEvents;
-            long[] snapshot = before.clone();
-            probeRunner.run(pixels, offset);
-            for (int i = 0; i < overflowEvents.length; i++) {
-                overflowEvents[i] += before[i] - snapshot[i];
-            }
-            lastRunOnProbeRunner = true;
+        if (probe == null) {
+            NativeKernels.run(plan.plan, arena, pixels, offset, overflowEvents, null);
             return;
         }
-        lastRunOnProbeRunner = false;
-        NativeKernels.run(plan.plan, arena, pixels, offset, overflowEvents);
+        if (capture == null) {
+            if (plan.captureBytes > Integer.MAX_VALUE - 64) {
+                throw new IllegalStateException("model " + model.name() + ": the accumulators of its conv layers need "
+                        + plan.captureBytes + " bytes, more than one capture buffer holds");
+            }
+            capture = ByteBuffer.allocateDirect((int) plan.captureBytes).order(ByteOrder.nativeOrder());
+            captureInts = capture.asIntBuffer();
+            int maxArea = 1;
+            for (dova.sim.model.Layer l : model.layers()) {
+                if (l instanceof Conv2d c) {
+                    TensorSpec o = model.tensor(c.output());
+                    maxArea = Math.max(maxArea, o.height() * o.width());
+                }
+            }
+            channelAcc = new int[maxArea];
+        }
+        NativeKernels.run(plan.plan, arena, pixels, offset, overflowEvents, capture);
+        for (int i = 0; i < model.layers().size(); i++) {
+            if (model.layers().get(i) instanceof Conv2d c) {
+                TensorSpec o = model.tensor(c.output());
+                int area = o.height() * o.width();
+                int base = plan.captureOffset[i] / 4;
+                int channels = c.outChannels();
+                for (int ch = 0; ch < channels; ch++) {
+                    for (int p = 0; p < area; p++) {
+                        channelAcc[p] = captureInts.get(base + p * channels + ch);
+                    }
+                    probe.accumulators(i, c, ch, channelAcc, area);
+                }
+            }
+        }
     }
 
     @Override
     public int[] tensorValues(int tensor) {
-        if (lastRunOnProbeRunner) {
-            return probeRunner.tensorValues(tensor);
-        }
         int[] out = buffers[tensor];
         if (!fresh[tensor]) {
             // NHWC int16 of the root tensor -> CHW ints (a flatten output keeps its root's CHW order)

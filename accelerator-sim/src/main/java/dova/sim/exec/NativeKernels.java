@@ -124,7 +124,8 @@ public final class NativeKernels {
 
     /**
      * Runs the whole network of {@code plan} on one image of CHW pixels at {@code offset} (bounds
-     * checked by the caller), adding each layer's overflow events to {@code events}.
+     * checked by the caller), adding each layer's overflow events to {@code events}; with a
+     * {@code capture} buffer (else null), every conv layer's final accumulators are stored in it too.
      */
-    static native void run(ByteBuffer plan, ByteBuffer arena, byte[] pixels, int offset, long[] events);
+    static native void run(ByteBuffer plan, ByteBuffer arena, byte[] pixels, int offset, long[] events, ByteBuffer capture);
 }

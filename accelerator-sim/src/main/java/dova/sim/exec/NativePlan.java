@@ -52,6 +52,10 @@ final class NativePlan {
      */
     final int[] stride;
     final int arenaBytes;
+    /** Per layer: byte offset of its accumulators in the calibration capture buffer (-1 for non-conv layers). */
+    final int[] captureOffset;
+    /** Bytes of the calibration capture buffer (every conv layer's int32 accumulators, NHWC). */
+    final long captureBytes;
 
     private final IntegerModel model;
     private final ProcessorConfig config;
@@ -141,6 +145,16 @@ final class NativePlan {
         }
         zeroOffset = (int) arena;
         long scratchOffset = align(arena + 2L * maxChannels);
+        captureOffset = new int[model.layers().size()];
+        long capture = 0;
+        for (int i = 0; i < model.layers().size(); i++) {
+            captureOffset[i] = -1;
+            if (model.layers().get(i) instanceof Conv2d c) {
+                captureOffset[i] = (int) Math.min(capture, Integer.MAX_VALUE);
+                capture = align(capture + 4L * model.tensor(c.output()).size());
+            }
+        }
+        captureBytes = capture;
         // header
         words.add(0x646f7661);
         words.add(1);
@@ -369,6 +383,7 @@ final class NativePlan {
         ref(data.doubles(md));
         ref(data.doubles(hd));
         ref(data.doubles(id));
+        words.add(captureOffset[layer]);
         end(at);
     }
 
@@ -441,6 +456,7 @@ final class NativePlan {
         ref(data.shorts(w16));
         words.add(config.accumulatorBits() + model.multiplierBits() <= 31 ? 1 : 0);
         requantArrays(c, ch);
+        words.add(captureOffset[layer]);
         end(at);
     }
 

@@ -70,4 +70,30 @@ class NativeExecutorTest {
             assertArrayEquals(ref.overflowEvents(), nat.overflowEvents(), "isa " + isa + ": overflow counts per layer differ");
         }
     }
+
+    /** The calibration probe sees the same accumulators, layer by layer and channel by channel, as from the pure-Java executor. */
+    @ParameterizedTest(name = "seed {0}: {1}")
+    @MethodSource("cases")
+    void probeSeesTheJavaExecutorsAccumulators(long seed, ProcessorConfig cfg, int wb, int ab) {
+        assumeTrue(NativeKernels.available(), NativeKernels.status());
+        assumeTrue(seed % 4 == 0); // a quarter of the cases: the probe path is slower
+        IntegerModel model = RandomModels.model(seed, wb, ab, cfg.accumulatorBits(), 32, true);
+        List<String> fromJava = new ArrayList<>();
+        List<String> fromNative = new ArrayList<>();
+        Executor pure = Executor.fastJava(model, cfg);
+        Executor nat = new NativeExecutor(model, cfg, NativeKernels.isa());
+        pure.setProbe((layer, conv, channel, acc, count) -> fromJava.add(layer + "/" + channel + ":"
+                + java.util.Arrays.toString(java.util.Arrays.copyOf(acc, count))));
+        nat.setProbe((layer, conv, channel, acc, count) -> fromNative.add(layer + "/" + channel + ":"
+                + java.util.Arrays.toString(java.util.Arrays.copyOf(acc, count))));
+        Random rnd = new Random(seed);
+        for (int image = 0; image < 2; image++) {
+            byte[] px = RandomModels.image(rnd, model);
+            pure.run(px, 0);
+            nat.run(px, 0);
+            assertArrayEquals(pure.logits(), nat.logits(), "logits with the probe set");
+        }
+        assertEquals(fromJava, fromNative);
+        assertArrayEquals(pure.overflowEvents(), nat.overflowEvents());
+    }
 }
