@@ -38,8 +38,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * End-to-end throughput and latency of the service at 1, 2 and 4 simulated processors against
  * the raw throughput of the same pool without Kafka and Akka, in one run:
  *   scripts/run-test-main.sh serve dova.serve.bench.StreamingBenchmark [frames]
- * Throughput: a backlog of frames drained as fast as possible. Latency: frames offered at 60%
- * of the raw pool's rate for 10 s, capture-to-result, exact percentiles.
+ * Throughput: a backlog of frames drained as fast as possible. Latency: frames offered at 80%
+ * of the service's own measured throughput for 10 s, capture-to-result, exact percentiles (a
+ * rate tied to the raw pool would measure queueing once the pool outruns the stream).
  */
 public final class StreamingBenchmark {
     static final Path MODEL = Path.of("models", "lenet-mnist-a16m12-wrap.dova");
@@ -80,9 +81,9 @@ public final class StreamingBenchmark {
                     }
                     double seconds = (System.nanoTime() - (firstSeen > 0 ? firstSeen : t0)) / 1e9;
                     streamFps = (frames - 1) / seconds;
-                    // latency at 60% of the raw pool's rate
+                    // latency at 80% of the service's own capacity
                     pacedFrom.set(NEXT_ID.get()); // the ids the paced frames will get
-                    double rate = 0.6 * raw;
+                    double rate = 0.8 * streamFps;
                     int paced = (int) (rate * 10);
                     produce(kafka, topic, codec, test, paced, rate);
                     long deadline = System.currentTimeMillis() + 60_000;
@@ -94,7 +95,7 @@ public final class StreamingBenchmark {
                 double p50 = l.length == 0 ? Double.NaN : l[l.length / 2] / 1e6;
                 double p99 = l.length == 0 ? Double.NaN : l[(int) Math.min(l.length - 1, Math.ceil(0.99 * l.length) - 1)] / 1e6;
                 rows.add(String.format(Locale.ROOT, "| %d | %.0f | %.0f | %.3f | %.0f | %.1f | %.1f |", n, raw, streamFps,
-                        streamFps / raw, 0.6 * raw, p50, p99));
+                        streamFps / raw, 0.8 * streamFps, p50, p99));
                 System.out.println(rows.get(rows.size() - 1));
             }
         }
