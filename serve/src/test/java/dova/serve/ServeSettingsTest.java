@@ -91,4 +91,12 @@ class ServeSettingsTest {
         assertTrue(env.size() > 10, "variables found: " + env.keySet());
         assertEquals(java.util.List.of(), ServeSettings.unknownEnvironment(env), "variables application.conf reads");
     }
+
+    @Test
+    void instanceIdIsReadForStaticMembership() {
+        assertEquals("", ServeSettings.from(ConfigFactory.load()).kafka().instanceId(), "dynamic membership by default");
+        assertEquals("dova-serve-7f9c", ServeSettings.from(ConfigFactory.parseString("dova.kafka.instance-id = \" dova-serve-7f9c \"")
+                .withFallback(ConfigFactory.load()).resolve()).kafka().instanceId());
+        assertEquals("DOVA_KAFKA_INSTANCE_ID", ServeSettings.envName("kafka.instance-id"));
+    }
 }

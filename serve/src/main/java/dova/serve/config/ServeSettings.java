@@ -21,8 +21,9 @@ import java.util.TreeSet;
  */
 public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Calibration calibration,
                             Recalibration recalibration, Demo demo) {
+    /** @param instanceId static group membership id ({@code group.instance.id}), or "" for dynamic membership */
     public record Kafka(String bootstrapServers, String framesTopic, String resultsTopic, String deadLetterTopic,
-                        String groupId, int partitions, boolean createTopics) {
+                        String groupId, String instanceId, int partitions, boolean createTopics) {
         public boolean embedded() {
             return bootstrapServers.isBlank();
         }
@@ -51,7 +52,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
 
     private static final Set<String> KNOWN = Set.of(
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
-            "kafka.group-id", "kafka.partitions", "kafka.create-topics",
+            "kafka.group-id", "kafka.instance-id", "kafka.partitions", "kafka.create-topics",
             "model.registry", "model.initial", "model.checkpoint",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
@@ -137,7 +138,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             ServeSettings s = new ServeSettings(
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.frames-topic"),
                             c.getString("kafka.results-topic"), c.getString("kafka.dead-letter-topic"),
-                            c.getString("kafka.group-id"), positive(c, "kafka.partitions"),
+                            c.getString("kafka.group-id"), c.getString("kafka.instance-id").trim(), positive(c, "kafka.partitions"),
                             c.getBoolean("kafka.create-topics")),
                     new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
                             c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint"))),

@@ -82,6 +82,8 @@ public final class StreamService implements AutoCloseable {
         ConsumerSettings<String, byte[]> consumer = ConsumerSettings.create(system, new StringDeserializer(),
                         new ByteArrayDeserializer())
                 .withBootstrapServers(bootstrap).withGroupId(k.groupId())
+                .withProperties(k.instanceId().isEmpty() ? java.util.Map.of()
+                        : java.util.Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, k.instanceId()))
                 .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
                 .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
         ProducerSettings<String, byte[]> producer = ProducerSettings.create(system, new StringSerializer(),
