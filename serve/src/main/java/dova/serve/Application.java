@@ -41,7 +41,11 @@ public final class Application implements AutoCloseable {
 
     private void startAll(ServeSettings s, Path registryDir, String bootstrap, ResultListener listener,
                           Consumer<Recalibrator.Outcome> outcomes) throws Exception {
-        registry = new ModelRegistry(registryDir);
+        registry = new ModelRegistry(registryDir, s.model().trust());
+        if (!s.model().trust().signs()) {
+            System.err.println("dova: models are neither signed nor verified (no dova.model.trust-key / DOVA_MODEL_TRUST_KEY):"
+                    + " a modified model file that re-seals its own checksum would be served");
+        }
         int version = registry.seed(s.model().initial());
         Deployment deployment = new Deployment(version, registry.load(version));
         pool = new ProcessorPool(s.pool().processors(), deployment, 4 * s.pool().parallelism());

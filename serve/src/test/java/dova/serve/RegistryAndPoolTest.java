@@ -69,6 +69,39 @@ class RegistryAndPoolTest {
     }
 
     @Test
+    void aTamperedModelThatReSealsItsChecksumIsRefusedWhenARegistrySigns(@TempDir Path dir) throws Exception {
+        dova.serve.registry.ModelTrust trust = dova.serve.registry.ModelTrust.of("00112233445566778899aabbccddeeff", false);
+        ModelRegistry r = new ModelRegistry(dir, trust);
+        assertEquals(1, r.seed(SHIPPED));
+        int v2 = r.publish(ModelIo.read(SHIPPED), "second");
+        r.makeCurrent(v2);
+        // re-sealed with the project's own writer: the file checksum is valid, the signature is not
+        IntegerModel m = ModelIo.read(SHIPPED);
+        List<dova.sim.model.Layer> layers = new ArrayList<>(m.layers());
+        dova.sim.model.Conv2d last = (dova.sim.model.Conv2d) layers.get(layers.size() - 1);
+        byte[] negated = last.weights().clone();
+        for (int i = 0; i < negated.length; i++) {
+            negated[i] = (byte) -negated[i];
+        }
+        layers.set(layers.size() - 1, new dova.sim.model.Conv2d(last.name(), last.input(), last.output(), last.outChannels(),
+                last.inChannels(), last.kernelH(), last.kernelW(), last.strideH(), last.strideW(), last.padH(), last.padW(),
+                last.groups(), negated, last.bias(), last.weightScales(), last.multipliers(), last.shifts(), last.activation()));
+        ModelIo.write(new IntegerModel(m.name(), m.weightBits(), m.activationBits(), m.accumulatorBits(), m.multiplierBits(),
+                m.tensors(), m.input(), m.output(), layers), dir.resolve("v0001.dova"));
+        IOException e = assertThrows(IOException.class, () -> r.makeCurrent(1), "rollback to the tampered version");
+        assertTrue(e.getMessage().contains("signature does not verify"), e.getMessage());
+        assertEquals(v2, r.currentVersion(), "the pointer did not move");
+        // an unsigned version is refused too, unless the operator allows unsigned models
+        Files.delete(dir.resolve("v0002.sig"));
+        IOException u = assertThrows(IOException.class, () -> r.load(v2));
+        assertTrue(u.getMessage().contains("is not signed"), u.getMessage());
+        assertEquals(ModelIo.read(SHIPPED).name(), new ModelRegistry(dir, dova.serve.registry.ModelTrust.of(
+                "00112233445566778899aabbccddeeff", true)).load(v2).name());
+        assertTrue(!trust.toString().contains("0011"), "the key never appears: " + trust);
+        assertThrows(IllegalArgumentException.class, () -> dova.serve.registry.ModelTrust.of("abcd", false));
+    }
+
+    @Test
     void aRegistryPathThatIsAFileIsNamedAsSuch(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("registry"), "x");
         IOException e = assertThrows(IOException.class, () -> new ModelRegistry(file));

@@ -18,7 +18,8 @@ public final class ModelsCommand implements Runnable {
     }
 
     static ModelRegistry registry(Path dir) throws java.io.IOException {
-        return new ModelRegistry(dir != null ? dir : ServeSettings.load().model().registry());
+        ServeSettings.Model m = ServeSettings.load().model();
+        return new ModelRegistry(dir != null ? dir : m.registry(), m.trust());
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List stored versions; * marks the serving one.")

@@ -29,8 +29,11 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
         }
     }
 
-    /** @param checkpoint QAT checkpoint of the initial model, or null (no retraining) */
-    public record Model(Path registry, Path initial, Path checkpoint) {
+    /**
+     * @param checkpoint QAT checkpoint of the initial model, or null (no retraining)
+     * @param trust who may publish the models the registry serves (its key never appears in toString)
+     */
+    public record Model(Path registry, Path initial, Path checkpoint, dova.serve.registry.ModelTrust trust) {
     }
 
     public record Pool(List<ProcessorConfig> processors, int parallelism) {
@@ -53,7 +56,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     private static final Set<String> KNOWN = Set.of(
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
             "kafka.group-id", "kafka.instance-id", "kafka.partitions", "kafka.create-topics",
-            "model.registry", "model.initial", "model.checkpoint",
+            "model.registry", "model.initial", "model.checkpoint", "model.trust-key", "model.allow-unsigned",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
             "calibration.sample-every", "calibration.window", "calibration.psi-threshold", "calibration.percentile",
@@ -141,7 +144,9 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                             c.getString("kafka.group-id"), c.getString("kafka.instance-id").trim(), positive(c, "kafka.partitions"),
                             c.getBoolean("kafka.create-topics")),
                     new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
-                            c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint"))),
+                            c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint")),
+                            dova.serve.registry.ModelTrust.of(c.getString("model.trust-key"),
+                                    c.getBoolean("model.allow-unsigned"))),
                     new Pool(List.copyOf(processors), bounded(c, "pool.parallelism", 1, MAX_PARALLELISM)),
                     new Http(c.getString("http.host"), port(c)),
                     new Calibration(positive(c, "calibration.sample-every"), positive(c, "calibration.window"),

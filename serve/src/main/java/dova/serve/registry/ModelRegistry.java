@@ -1,6 +1,7 @@
 package dova.serve.registry;
 
 import dova.sim.model.IntegerModel;
+import dova.sim.model.InvalidModelException;
 import dova.sim.model.ModelIo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +23,21 @@ import java.util.stream.Stream;
 public final class ModelRegistry {
     private static final Pattern FILE = Pattern.compile("v(\\d{4,})\\.dova");
     private final Path dir;
+    private final ModelTrust trust;
 
     /** One stored version. */
     public record Version(int number, Path file, String note, boolean current) {
     }
 
+    /** A registry whose models are neither signed nor verified. */
     public ModelRegistry(Path dir) throws IOException {
+        this(dir, ModelTrust.none());
+    }
+
+    /** A registry that signs what it publishes and verifies what it loads with {@code trust}'s key, if it has one. */
+    public ModelRegistry(Path dir, ModelTrust trust) throws IOException {
         this.dir = dir;
+        this.trust = trust;
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IOException("model registry " + dir + " is a file, not a folder (dova.model.registry, DOVA_MODEL_REGISTRY)");
         }
@@ -100,13 +109,38 @@ public final class ModelRegistry {
         if (!Files.exists(f)) {
             throw new IOException("model registry " + dir + " has no version " + version);
         }
-        return ModelIo.read(f);
+        byte[] bytes = Files.readAllBytes(f);
+        if (trust.signs()) {
+            Path sig = dir.resolve(String.format("v%04d.sig", version));
+            if (!Files.exists(sig)) {
+                if (!trust.allowUnsigned()) {
+                    throw new IOException(f + " is not signed; this registry serves only models signed with its trust key"
+                            + " (dova.model.allow-unsigned / DOVA_MODEL_ALLOW_UNSIGNED accepts unsigned ones)");
+                }
+            } else if (!trust.verifies(bytes, Files.readString(sig))) {
+                throw new IOException(f + ": the signature does not verify: the file was changed after it was published,"
+                        + " or signed with another key; refusing to serve it");
+            }
+        }
+        try {
+            return ModelIo.fromBytes(bytes);
+        } catch (InvalidModelException e) {
+            throw new InvalidModelException(f + ": " + e.getMessage(), e);
+        }
     }
 
     /** Stores {@code model} as the next version (not yet current); returns its number. */
     public synchronized int publish(IntegerModel model, String note) throws IOException {
         int next = list().stream().mapToInt(Version::number).max().orElse(0) + 1;
-        ModelIo.write(model, dir.resolve(String.format("v%04d.dova", next)));
+        Path file = dir.resolve(String.format("v%04d.dova", next));
+        byte[] bytes = ModelIo.toBytes(model);
+        if (trust.signs()) {
+            // the signature is written first: a crash between the two leaves an unused signature, never an unsigned version
+            atomicWrite(dir.resolve(String.format("v%04d.sig", next)), trust.sign(bytes));
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".part");
+        Files.write(tmp, bytes);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         atomicWrite(dir.resolve(String.format("v%04d.note", next)), note);
         return next;
     }
