@@ -56,7 +56,7 @@ public final class Application implements AutoCloseable {
         metrics.ensureLayers(deployment.layerNames());
         StreamService[] holder = new StreamService[1];
         endpoints = Endpoints.start(s.http().host(), s.http().port(), metrics,
-                () -> holder[0] != null && holder[0].running());
+                () -> holder[0] != null && holder[0].running(), () -> holder[0] == null || holder[0].healthy());
         started.add(endpoints);
         checkBroker(bootstrap, s);
         ActorSystem system = ActorSystem.create("dova");

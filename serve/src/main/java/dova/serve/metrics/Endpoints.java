@@ -22,6 +22,14 @@ public final class Endpoints implements AutoCloseable {
     }
 
     public static Endpoints start(String host, int port, Metrics metrics, BooleanSupplier ready) {
+        return start(host, port, metrics, ready, () -> true);
+    }
+
+    /**
+     * @param healthy liveness beyond "the process answers": false (503) when the stream has been down
+     *     longer than its threshold, so that Kubernetes restarts the pod
+     */
+    public static Endpoints start(String host, int port, Metrics metrics, BooleanSupplier ready, BooleanSupplier healthy) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 64);
@@ -32,7 +40,10 @@ public final class Endpoints implements AutoCloseable {
             throw new IllegalArgumentException("dova.http.host: cannot listen on " + host + ":" + port + ": " + e.getMessage());
         }
         server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
-        server.createContext("/health", ex -> reply(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/health", ex -> {
+            boolean h = healthy.getAsBoolean();
+            reply(ex, h ? 200 : 503, "text/plain", h ? "ok\n" : "stream down\n");
+        });
         server.createContext("/ready", ex -> {
             boolean r = ready.getAsBoolean();
             reply(ex, r ? 200 : 503, "text/plain", r ? "ready\n" : "not ready\n");

@@ -79,6 +79,12 @@ public final class Metrics {
         return registry.scrape();
     }
 
+    /** The stream ended without being asked to and is being restarted. */
+    public void streamRestart(String cause) {
+        Counter.builder("dova_stream_restarts").tag("cause", cause).description("stream runs that failed and were restarted")
+                .register(registry).increment();
+    }
+
     public void frameIn() {
         framesIn.increment();
     }

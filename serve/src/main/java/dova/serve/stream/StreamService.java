@@ -62,7 +62,11 @@ public final class StreamService implements AutoCloseable {
     private final Metrics metrics;
     private final ObjectMapper json = new ObjectMapper();
     private final FrameCodec codec = FrameCodec.defaults();
-    private Consumer.DrainingControl<Done> control;
+    private RestartingStream supervisor;
+    /** A run that ends on its own is restarted after 1 s, doubling to 30 s; health fails after 60 s down. */
+    static final java.time.Duration MIN_BACKOFF = java.time.Duration.ofSeconds(1);
+    static final java.time.Duration MAX_BACKOFF = java.time.Duration.ofSeconds(30);
+    static final java.time.Duration UNHEALTHY_AFTER = java.time.Duration.ofSeconds(60);
     private java.util.concurrent.ScheduledExecutorService lagPoller;
 
     public StreamService(ServeSettings settings, ActorSystem system, String bootstrap, ProcessorPool pool, Metrics metrics) {
@@ -74,7 +78,12 @@ public final class StreamService implements AutoCloseable {
     }
 
     public boolean running() {
-        return control != null && !control.isShutdown().toCompletableFuture().isDone();
+        return supervisor != null && supervisor.up();
+    }
+
+    /** False when the stream has been down (failing to run) for longer than {@link #UNHEALTHY_AFTER}. */
+    public boolean healthy() {
+        return supervisor == null || supervisor.healthy();
     }
 
     public void start(Recalibrator recalibrator, ResultListener listener) {
@@ -107,9 +116,27 @@ public final class StreamService implements AutoCloseable {
                                 .async()
                                 .to(Sink.foreach(recalibrator::observe)))
                         .named("metrics-and-calibration-tap");
-        control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec, k.deadLetterTopic(), tap,
-                settings.pool().parallelism(), d -> process(d, listener), producer, CommitterSettings.create(system))
-                .run(system);
+        supervisor = new RestartingStream(() -> {
+            Consumer.DrainingControl<Done> control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec,
+                    k.deadLetterTopic(), tap, settings.pool().parallelism(), d -> process(d, listener), producer,
+                    CommitterSettings.create(system)).run(system);
+            return new RestartingStream.Run() {
+                @Override
+                public CompletionStage<?> completion() {
+                    return control.streamCompletion();
+                }
+
+                @Override
+                public CompletionStage<?> stop() {
+                    return control.drainAndShutdown(system.dispatcher());
+                }
+            };
+        }, e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            System.err.println("dova: the stream failed and restarts with back-off: " + cause);
+            metrics.streamRestart(cause.getClass().getSimpleName());
+        }, MIN_BACKOFF, MAX_BACKOFF, UNHEALTHY_AFTER, System::nanoTime);
+        supervisor.start();
         lagPoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "consumer-lag");
             t.setDaemon(true);
@@ -191,9 +218,9 @@ public final class StreamService implements AutoCloseable {
         if (lagPoller != null) {
             lagPoller.shutdownNow();
         }
-        if (control != null) {
+        if (supervisor != null) {
             try {
-                control.drainAndShutdown(system.dispatcher()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+                supervisor.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
             } catch (Exception e) {
                 throw new IllegalStateException("stream did not drain within 60 s: " + e.getMessage(), e);
             }
