@@ -657,7 +657,28 @@ typedef struct {
     int capture_off; /* as Dense */
 } Depthwise;
 
+
 #ifdef DOVA_X86
+
+/* One depthwise output in canonical order (each product a group, taps ky then kx); counts its events. */
+static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox, int k) {
+    const int16_t *x = A16(d->in_off);
+    const int32_t *w = I32(d->w_off);
+    int64_t acc = I32(d->bias_off)[k];
+    for (int fy = 0; fy < d->kh; fy++) {
+        int iy = oy * d->sh - d->ph + fy;
+        for (int fx = 0; fx < d->kw; fx++) {
+            int ix = ox * d->sw - d->pw + fx;
+            if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
+                continue; /* a padded product is 0: adding it to an in-range value never overflows */
+            }
+            acc = acc_update(&c->acc, acc, (int64_t)x[((size_t)iy * d->in_w + ix) * d->ch + k] * w[(size_t)(fy * d->kw + fx) * d->ch + k],
+                             &c->events[d->layer]);
+        }
+    }
+    return acc;
+}
+
 
 /* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
 static inline __attribute__((always_inline)) void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
@@ -703,7 +724,6 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0));
     const __m256i b1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0 + 8));
     const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
-    const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
     const int grouped = d->pn == 2;
     int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
     while (oy * d->sh - d->ph + fy0 < 0) {
@@ -714,6 +734,7 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
     }
     for (int ox = 0; ox < d->out_w; ox++) {
         __m256i a0 = b0, a1 = b1;
+        __m256i mx0 = b0, mn0 = b0, mx1 = b1, mn1 = b1;
         int ix0 = ox * d->sw - d->pw;
         for (int fy = fy0; fy < fy1; fy++) {
             const int16_t *xr = x + ((size_t)(oy * d->sh - d->ph + fy) * d->in_w) * d->ch + c0;
@@ -726,24 +747,27 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
                 a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
                 a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
                 if (grouped) {
-                    __m256i o0 = _mm256_or_si256(_mm256_cmpgt_epi32(a0, hi), _mm256_cmpgt_epi32(lo, a0));
-                    __m256i o1 = _mm256_or_si256(_mm256_cmpgt_epi32(a1, hi), _mm256_cmpgt_epi32(lo, a1));
-                    __m256i o = _mm256_or_si256(o0, o1);
-                    if (__builtin_expect(!_mm256_testz_si256(o, o), 0)) {
-                        *events += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o0)))
-                                   + __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(o1)));
-                        if (c->acc.saturate) {
-                            a0 = _mm256_min_epi32(_mm256_max_epi32(a0, lo), hi);
-                            a1 = _mm256_min_epi32(_mm256_max_epi32(a1, lo), hi);
-                        } else {
-                            a0 = _mm256_sra_epi32(_mm256_sll_epi32(a0, drop), drop);
-                            a1 = _mm256_sra_epi32(_mm256_sll_epi32(a1, drop), drop);
-                        }
-                    }
+                    /* every prefix of the canonical order passes through the accumulator: track its extremes */
+                    mx0 = _mm256_max_epi32(mx0, a0);
+                    mn0 = _mm256_min_epi32(mn0, a0);
+                    mx1 = _mm256_max_epi32(mx1, a1);
+                    mn1 = _mm256_min_epi32(mn1, a1);
                 }
             }
         }
         int16_t *yr = yrow + (size_t)ox * d->ch;
+        if (grouped) {
+            __m256i out = _mm256_or_si256(_mm256_or_si256(_mm256_cmpgt_epi32(mx0, hi), _mm256_cmpgt_epi32(lo, mn0)),
+                                          _mm256_or_si256(_mm256_cmpgt_epi32(mx1, hi), _mm256_cmpgt_epi32(lo, mn1)));
+            if (__builtin_expect(!_mm256_testz_si256(out, out), 0)) {
+                /* some prefix left the A-bit range: these 16 outputs are replayed in canonical order */
+                for (int k = c0; k < c0 + 16; k++) {
+                    int64_t acc = replay_depthwise(c, d, oy, ox, k);
+                    yr[k] = clamp16(round_shift(acc * I64(d->m_off)[k], I32(d->s_off)[k]), d->lo, d->hi);
+                }
+                continue;
+            }
+        }
         requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
                       d->hn_off, d->s64_off, yr + c0);
         requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
