@@ -121,11 +121,11 @@ typedef struct {
     int hp_off;     /* int64 [np]: 2^(s-1), or 0 when s = 0 */
     int hn_off;     /* int64 [np]: 2^(s-1) - 1, or 0 when s = 0 */
     int s64_off;    /* int64 [np]: s */
+    int dbl_limit;  /* > 0: the double epilogue is exact for |acc| <= dbl_limit (A + M > 31 layers) */
+    int md_off, hd_off, id_off; /* double [np]: m, 2^(s-1) (0 for s = 0), 2^-s */
     int tile_off;   /* arena scratch: int16 [MR][kp] */
     int nchunk;     /* output channels per pass over the rows (a multiple of 16) */
     int zero_off;   /* arena: in_c zero int16 (the padding row of implicit GEMM), never written */
-    int dbl_limit;  /* > 0: the double epilogue is exact for |acc| <= dbl_limit (A + M > 31 layers) */
-    int md_off, hd_off, id_off; /* double [np]: m, 2^(s-1) (0 for s = 0), 2^-s */
     int capture_off; /* byte offset of this layer's accumulators in the capture buffer */
 } Dense;
 
@@ -654,6 +654,7 @@ typedef struct {
     int w16_off;    /* int16 [kh*kw][ch] (vector path) */
     int req32;      /* as Dense */
     int m32_off, sm1_off, rm_off, hp_off, hn_off, s64_off; /* as Dense, [ch] */
+    int dbl_limit, md_off, hd_off, id_off; /* as Dense */
     int capture_off; /* as Dense */
 } Depthwise;
 
@@ -683,7 +684,26 @@ static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox
 /* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
 static inline __attribute__((always_inline)) void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
                                                                 int hi, int m_off, int m32_off, int s_off, int sm1_off,
-                                                                int rm_off, int hp_off, int hn_off, int s64_off, int16_t *y) {
+                                                                int rm_off, int hp_off, int hn_off, int s64_off,
+                                                                int dbl_limit, int md_off, int hd_off, int id_off, int16_t *y) {
+    if (!req32 && dbl_limit > 0) {
+        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), _mm256_set1_epi32(dbl_limit));
+        if (_mm256_testz_si256(big, big)) {
+            const double *md = (const double *)(c->plan + md_off) + oc0;
+            const double *hd = (const double *)(c->plan + hd_off) + oc0;
+            const double *id = (const double *)(c->plan + id_off) + oc0;
+            __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
+            __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
+            __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
+            a0 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, _mm256_loadu_pd(md), _mm256_loadu_pd(hd)), _mm256_loadu_pd(id)));
+            a1 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, _mm256_loadu_pd(md + 4), _mm256_loadu_pd(hd + 4)),
+                                               _mm256_loadu_pd(id + 4)));
+            a0 = _mm256_min_pd(_mm256_max_pd(a0, lov), hiv);
+            a1 = _mm256_min_pd(_mm256_max_pd(a1, lov), hiv);
+            _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
+            return;
+        }
+    }
     if (!req32) {
         const int64_t *m = I64(m_off) + oc0, *hp = I64(hp_off) + oc0, *hn = I64(hn_off) + oc0, *sh = I64(s64_off) + oc0;
         __m256i hi64 = _mm256_set1_epi64x(hi), neglo = _mm256_set1_epi64x(-(int64_t)lo);
@@ -769,9 +789,9 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
             }
         }
         requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
-                      d->hn_off, d->s64_off, yr + c0);
+                      d->hn_off, d->s64_off, d->dbl_limit, d->md_off, d->hd_off, d->id_off, yr + c0);
         requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
-                      d->hp_off, d->hn_off, d->s64_off, yr + c0 + 8);
+                      d->hp_off, d->hn_off, d->s64_off, d->dbl_limit, d->md_off, d->hd_off, d->id_off, yr + c0 + 8);
     }
 }
 #endif

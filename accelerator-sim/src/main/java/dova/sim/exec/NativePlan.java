@@ -365,32 +365,15 @@ final class NativePlan {
         words.add(scratchOffset);
         words.add(nchunk);
         words.add(zeroOffset);
-        // the double epilogue of A + M > 31 layers: exact while |acc| * m + 2^(s-1) < 2^53
-        long mMax = 1;
-        int sMax = 0;
-        double[] md = new double[np];
-        double[] hd = new double[np];
-        double[] id = new double[np];
-        for (int oc = 0; oc < c.outChannels(); oc++) {
-            mMax = Math.max(mMax, m[oc]);
-            sMax = Math.max(sMax, s[oc]);
-            md[oc] = m[oc];
-            hd[oc] = s[oc] > 0 ? Math.scalb(1.0, s[oc] - 1) : 0;
-            id[oc] = Math.scalb(1.0, -s[oc]);
-        }
-        long limit = sMax <= 52 ? ((1L << 53) - 1 - (sMax > 0 ? 1L << (sMax - 1) : 0)) / mMax : 0;
-        words.add(req32 ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
-        ref(data.doubles(md));
-        ref(data.doubles(hd));
-        ref(data.doubles(id));
         words.add(captureOffset[layer]);
         end(at);
     }
 
     /**
      * The per-channel requantization words of the vector epilogues ({@code requant8_avx2}): the
-     * int32 multiplier and shifts for {@code A + M <= 31}, the 64-bit forms otherwise; {@code n}
-     * entries, channels past the layer's own are zero.
+     * int32 multiplier and shifts for {@code A + M <= 31}, the 64-bit forms, and the double forms
+     * with the accumulator bound under which they are exact; {@code n} entries, channels past the
+     * layer's own are zero.
      */
     private void requantArrays(Conv2d c, int n) {
         int[] m32 = new int[n];
@@ -414,6 +397,26 @@ final class NativePlan {
         ref(data.longs(hp));
         ref(data.longs(hn));
         ref(data.longs(s64));
+        // the double epilogue of A + M > 31 layers: exact while |acc| * m + 2^(s-1) < 2^53
+        long mMax = 1;
+        int sMax = 0;
+        double[] md = new double[n];
+        double[] hd = new double[n];
+        double[] id = new double[n];
+        for (int oc = 0; oc < c.outChannels(); oc++) {
+            int s = c.shifts()[oc];
+            mMax = Math.max(mMax, c.multipliers()[oc]);
+            sMax = Math.max(sMax, s);
+            md[oc] = c.multipliers()[oc];
+            hd[oc] = s > 0 ? Math.scalb(1.0, s - 1) : 0;
+            id[oc] = Math.scalb(1.0, -s);
+        }
+        boolean req32 = config.accumulatorBits() + model.multiplierBits() <= 31;
+        long limit = sMax <= 52 ? ((1L << 53) - 1 - (sMax > 0 ? 1L << (sMax - 1) : 0)) / mMax : 0;
+        words.add(req32 ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
+        ref(data.doubles(md));
+        ref(data.doubles(hd));
+        ref(data.doubles(id));
     }
 
     private void depthwise(int layer, Conv2d c, int scratchOffset) {
