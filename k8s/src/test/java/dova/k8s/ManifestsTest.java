@@ -135,7 +135,7 @@ class ManifestsTest {
         int partitions = one(docs, "KafkaTopic", topic).path("spec").path("partitions").asInt();
         assertTrue(scaled.path("spec").path("maxReplicaCount").asInt() <= partitions,
                 "replicas never exceed the partitions of " + topic);
-        assertTrue(spec.path("replicas").asInt() <= partitions);
+        assertTrue(spec.path("replicas").isMissingNode(), "the replica count belongs to KEDA, not the Deployment");
 
         String cluster = one(docs, "Kafka").path("metadata").path("name").asText();
         docs.stream().filter(d -> d.path("kind").asText().startsWith("Kafka") && !"Kafka".equals(d.path("kind").asText()))
@@ -150,10 +150,28 @@ class ManifestsTest {
 
     @Test
     void overlaysChangeWhatTheySay() throws IOException {
-        JsonNode dev = one(Kustomize.render(K8S.resolve("overlays/dev")), "Deployment", "dova-serve");
-        JsonNode prod = one(Kustomize.render(K8S.resolve("overlays/prod")), "Deployment", "dova-serve");
-        assertEquals(1, dev.path("spec").path("replicas").asInt());
-        assertEquals(3, prod.path("spec").path("replicas").asInt());
+        List<ObjectNode> devDocs = Kustomize.render(K8S.resolve("overlays/dev"));
+        List<ObjectNode> prodDocs = Kustomize.render(K8S.resolve("overlays/prod"));
+        JsonNode dev = one(devDocs, "Deployment", "dova-serve");
+        JsonNode prod = one(prodDocs, "Deployment", "dova-serve");
+        assertTrue(dev.path("spec").path("replicas").isMissingNode() && prod.path("spec").path("replicas").isMissingNode(),
+                "KEDA owns the replica count");
+        assertEquals(1, one(devDocs, "ScaledObject").path("spec").path("maxReplicaCount").asInt());
+        assertEquals(2, one(prodDocs, "ScaledObject").path("spec").path("minReplicaCount").asInt());
+        // the dev overlay's single Kafka node: no replication factor or min ISR above the node count
+        for (List<ObjectNode> docs : List.of(devDocs, prodDocs)) {
+            int nodes = one(docs, "KafkaNodePool").path("spec").path("replicas").asInt();
+            JsonNode config = one(docs, "Kafka").path("spec").path("kafka").path("config");
+            for (String k : List.of("offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+                    "default.replication.factor")) {
+                assertTrue(config.path(k).asInt() <= nodes, k + " " + config.path(k) + " on " + nodes + " node(s)");
+            }
+            assertTrue(config.path("min.insync.replicas").asInt() <= config.path("default.replication.factor").asInt());
+            docs.stream().filter(d -> "KafkaTopic".equals(d.path("kind").asText())).forEach(t -> assertTrue(
+                    t.path("spec").path("replicas").asInt() <= nodes, t.path("metadata").path("name") + " replicas"));
+        }
+        assertTrue(one(devDocs, "PodDisruptionBudget").path("spec").has("maxUnavailable"),
+                "a budget that lets a single replica be drained");
         JsonNode devContainer = dev.path("spec").path("template").path("spec").path("containers").get(0);
         assertEquals("500m", devContainer.path("resources").path("requests").path("cpu").asText());
         assertTrue(devContainer.has("livenessProbe"), "a patch merges into the container, it does not replace it");
