@@ -339,9 +339,55 @@ static inline __attribute__((always_inline)) __m256i requant64x4(__m128i acc, __
     return _mm256_sub_epi64(_mm256_xor_si256(q, neg), neg);
 }
 
+/* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
+static inline __attribute__((always_inline)) void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
+                                                                int hi, int m_off, int m32_off, int s_off, int sm1_off,
+                                                                int rm_off, int hp_off, int hn_off, int s64_off,
+                                                                int dbl_limit, int md_off, int hd_off, int id_off, int16_t *y) {
+    if (!req32 && dbl_limit > 0) {
+        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), _mm256_set1_epi32(dbl_limit));
+        if (_mm256_testz_si256(big, big)) {
+            const double *md = (const double *)(c->plan + md_off) + oc0;
+            const double *hd = (const double *)(c->plan + hd_off) + oc0;
+            const double *id = (const double *)(c->plan + id_off) + oc0;
+            __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
+            __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
+            __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
+            a0 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, _mm256_loadu_pd(md), _mm256_loadu_pd(hd)), _mm256_loadu_pd(id)));
+            a1 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, _mm256_loadu_pd(md + 4), _mm256_loadu_pd(hd + 4)),
+                                               _mm256_loadu_pd(id + 4)));
+            a0 = _mm256_min_pd(_mm256_max_pd(a0, lov), hiv);
+            a1 = _mm256_min_pd(_mm256_max_pd(a1, lov), hiv);
+            _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
+            return;
+        }
+    }
+    if (!req32) {
+        const int64_t *m = I64(m_off) + oc0, *hp = I64(hp_off) + oc0, *hn = I64(hn_off) + oc0, *sh = I64(s64_off) + oc0;
+        __m256i hi64 = _mm256_set1_epi64x(hi), neglo = _mm256_set1_epi64x(-(int64_t)lo);
+        __m256i a4 = requant64x4(_mm256_castsi256_si128(acc), _mm256_loadu_si256((const __m256i *)m),
+                                 _mm256_loadu_si256((const __m256i *)sh), _mm256_loadu_si256((const __m256i *)hp),
+                                 _mm256_loadu_si256((const __m256i *)hn), hi64, neglo);
+        __m256i b4 = requant64x4(_mm256_extracti128_si256(acc, 1), _mm256_loadu_si256((const __m256i *)(m + 4)),
+                                 _mm256_loadu_si256((const __m256i *)(sh + 4)), _mm256_loadu_si256((const __m256i *)(hp + 4)),
+                                 _mm256_loadu_si256((const __m256i *)(hn + 4)), hi64, neglo);
+        __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a4, idx));
+        __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b4, idx));
+        _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(a, b));
+        return;
+    }
+    __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(m32_off) + oc0)));
+    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(s_off) + oc0))),
+                                 _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(sm1_off) + oc0))),
+                                                  _mm256_loadu_si256((const __m256i *)(I32(rm_off) + oc0))));
+    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+    _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
+}
+
 /*
- * Epilogue of 8 channels of one pixel, vectorised for the common case: no lane fails the bound
- * and acc * m fits int32 (A + M <= 31, e.g. A16/M12). Returns 0 (nothing written) otherwise.
+ * Epilogue of 8 channels of one pixel, vectorised: returns 0 (nothing written) when a lane fails
+ * the P/N bound (those outputs are replayed by the caller), else requantizes all 8.
  */
 static inline int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int32_t *s,
                                                        const int32_t *n, int16_t *y) {
@@ -356,49 +402,8 @@ static inline int finish8_avx2(const Ctx *c, const Dense *d, int oc0, const int3
         sv = _mm256_sub_epi32(sv, nv);
     }
     __m256i acc = d->pn == 2 ? sv : _mm256_add_epi32(sv, _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + oc0)));
-    if (!d->req32 && d->dbl_limit > 0) {
-        /* exact in double while |acc| * m + 2^(s-1) < 2^53 (dbl_limit bounds |acc|, s <= 52 checked by the planner) */
-        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), _mm256_set1_epi32(d->dbl_limit));
-        if (_mm256_testz_si256(big, big)) {
-            const double *md = (const double *)(c->plan + d->md_off) + oc0;
-            const double *hd = (const double *)(c->plan + d->hd_off) + oc0;
-            const double *id = (const double *)(c->plan + d->id_off) + oc0;
-            __m256d lo = _mm256_set1_pd(d->lo), hi = _mm256_set1_pd(d->hi);
-            __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
-            __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
-            a0 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, _mm256_loadu_pd(md), _mm256_loadu_pd(hd)), _mm256_loadu_pd(id)));
-            a1 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, _mm256_loadu_pd(md + 4), _mm256_loadu_pd(hd + 4)),
-                                               _mm256_loadu_pd(id + 4)));
-            a0 = _mm256_min_pd(_mm256_max_pd(a0, lo), hi);
-            a1 = _mm256_min_pd(_mm256_max_pd(a1, lo), hi);
-            _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
-            return 1;
-        }
-    }
-    if (!d->req32) {
-        const int64_t *m = I64(d->m_off) + oc0, *hp = I64(d->hp_off) + oc0, *hn = I64(d->hn_off) + oc0;
-        const int64_t *sh = I64(d->s64_off) + oc0;
-        __m256i hi = _mm256_set1_epi64x(d->hi), neglo = _mm256_set1_epi64x(-(int64_t)d->lo);
-        __m256i lo4 = requant64x4(_mm256_castsi256_si128(acc), _mm256_loadu_si256((const __m256i *)m),
-                                  _mm256_loadu_si256((const __m256i *)sh), _mm256_loadu_si256((const __m256i *)hp),
-                                  _mm256_loadu_si256((const __m256i *)hn), hi, neglo);
-        __m256i hi4 = requant64x4(_mm256_extracti128_si256(acc, 1), _mm256_loadu_si256((const __m256i *)(m + 4)),
-                                  _mm256_loadu_si256((const __m256i *)(sh + 4)), _mm256_loadu_si256((const __m256i *)(hp + 4)),
-                                  _mm256_loadu_si256((const __m256i *)(hn + 4)), hi, neglo);
-        /* the low 32 bits of each 64-bit lane, in order */
-        __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-        __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo4, idx));
-        __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi4, idx));
-        _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(a, b));
-        return 1;
-    }
-    __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(d->m32_off) + oc0)));
-    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->s_off) + oc0))),
-                                 _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(d->sm1_off) + oc0))),
-                                                  _mm256_loadu_si256((const __m256i *)(I32(d->rm_off) + oc0))));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(d->lo)), _mm256_set1_epi32(d->hi));
-    __m128i packed = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-    _mm_storeu_si128((__m128i *)y, packed);
+    requant8_avx2(c, acc, oc0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
+                  d->hn_off, d->s64_off, d->dbl_limit, d->md_off, d->hd_off, d->id_off, y);
     return 1;
 }
 #endif
@@ -681,51 +686,6 @@ static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox
 }
 
 
-/* Requantizes 8 accumulators of channels [oc0, oc0 + 8) to int16 at y (per-channel arrays as in Dense). */
-static inline __attribute__((always_inline)) void requant8_avx2(const Ctx *c, __m256i acc, int oc0, int req32, int lo,
-                                                                int hi, int m_off, int m32_off, int s_off, int sm1_off,
-                                                                int rm_off, int hp_off, int hn_off, int s64_off,
-                                                                int dbl_limit, int md_off, int hd_off, int id_off, int16_t *y) {
-    if (!req32 && dbl_limit > 0) {
-        __m256i big = _mm256_cmpgt_epi32(_mm256_abs_epi32(acc), _mm256_set1_epi32(dbl_limit));
-        if (_mm256_testz_si256(big, big)) {
-            const double *md = (const double *)(c->plan + md_off) + oc0;
-            const double *hd = (const double *)(c->plan + hd_off) + oc0;
-            const double *id = (const double *)(c->plan + id_off) + oc0;
-            __m256d lov = _mm256_set1_pd(lo), hiv = _mm256_set1_pd(hi);
-            __m256d a0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc));
-            __m256d a1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1));
-            a0 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a0, _mm256_loadu_pd(md), _mm256_loadu_pd(hd)), _mm256_loadu_pd(id)));
-            a1 = _mm256_floor_pd(_mm256_mul_pd(_mm256_fmadd_pd(a1, _mm256_loadu_pd(md + 4), _mm256_loadu_pd(hd + 4)),
-                                               _mm256_loadu_pd(id + 4)));
-            a0 = _mm256_min_pd(_mm256_max_pd(a0, lov), hiv);
-            a1 = _mm256_min_pd(_mm256_max_pd(a1, lov), hiv);
-            _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_cvtpd_epi32(a0), _mm256_cvtpd_epi32(a1)));
-            return;
-        }
-    }
-    if (!req32) {
-        const int64_t *m = I64(m_off) + oc0, *hp = I64(hp_off) + oc0, *hn = I64(hn_off) + oc0, *sh = I64(s64_off) + oc0;
-        __m256i hi64 = _mm256_set1_epi64x(hi), neglo = _mm256_set1_epi64x(-(int64_t)lo);
-        __m256i a4 = requant64x4(_mm256_castsi256_si128(acc), _mm256_loadu_si256((const __m256i *)m),
-                                 _mm256_loadu_si256((const __m256i *)sh), _mm256_loadu_si256((const __m256i *)hp),
-                                 _mm256_loadu_si256((const __m256i *)hn), hi64, neglo);
-        __m256i b4 = requant64x4(_mm256_extracti128_si256(acc, 1), _mm256_loadu_si256((const __m256i *)(m + 4)),
-                                 _mm256_loadu_si256((const __m256i *)(sh + 4)), _mm256_loadu_si256((const __m256i *)(hp + 4)),
-                                 _mm256_loadu_si256((const __m256i *)(hn + 4)), hi64, neglo);
-        __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-        __m128i a = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(a4, idx));
-        __m128i b = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b4, idx));
-        _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(a, b));
-        return;
-    }
-    __m256i v = _mm256_mullo_epi32(acc, _mm256_loadu_si256((const __m256i *)(I32(m32_off) + oc0)));
-    __m256i q = _mm256_add_epi32(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(s_off) + oc0))),
-                                 _mm256_and_si256(_mm256_srav_epi32(v, _mm256_loadu_si256((const __m256i *)(I32(sm1_off) + oc0))),
-                                                  _mm256_loadu_si256((const __m256i *)(I32(rm_off) + oc0))));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
-    _mm_storeu_si128((__m128i *)y, _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
-}
 
 /*
  * Depthwise, 16 channels of one output pixel: products x * w are exact in int16 (|x| <= 255,
