@@ -18,7 +18,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Publishes a labelled data set to Kafka as {@code cameras} cameras (keys {@code cam-0..}),
- * round-robin, at a total target frame rate, optionally looping, and injects a {@link Drift}
+ * round-robin, at a total target frame rate; camera {@code k} writes to partition
+ * {@code k mod partitions} (the key's hash would put 4 cameras on 2 of 4 partitions, idling half
+ * of the consumers), so each camera's frames stay in order on one partition; optionally looping, and injects a {@link Drift}
  * from a given time on. Runs on its own thread until stopped, the data set ends (no loop) or
  * {@code maxFrames} are sent.
  */
@@ -75,6 +77,7 @@ public final class CameraReplayer implements Runnable {
         long periodNanos = (long) (1e9 / settings.framesPerSecond());
         int size = data.pixelsPerImage();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
+            int partitions = Math.max(1, producer.partitionsFor(settings.topic()).size());
             long i = 0;
             while (running.get() && (settings.maxFrames() <= 0 || i < settings.maxFrames())) {
                 int index = (int) (i % data.count());
@@ -92,9 +95,11 @@ public final class CameraReplayer implements Runnable {
                 if (drifting) {
                     settings.drift().apply(px, data.cols(), data.rows(), settings.driftStrength(), rnd);
                 }
-                String camera = "cam-" + (i % settings.cameras());
+                int cameraIndex = (int) (i % settings.cameras());
+                String camera = "cam-" + cameraIndex;
                 Frame f = new Frame(camera, i, System.currentTimeMillis(), data.cols(), data.rows(), 1, px, data.label(index));
-                producer.send(new ProducerRecord<>(settings.topic(), camera, codec.encode(f, settings.format())));
+                producer.send(new ProducerRecord<>(settings.topic(), cameraIndex % partitions, camera,
+                        codec.encode(f, settings.format())));
                 sent.incrementAndGet();
                 i++;
             }

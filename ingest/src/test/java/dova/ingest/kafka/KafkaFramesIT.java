@@ -196,4 +196,23 @@ class KafkaFramesIT {
         // at-least-once: duplicates are allowed, but committed frames are not redone wholesale
         assertTrue(out.size() < 90, "the restarted consumer resumed from the committed offsets, got " + out.size());
     }
+
+    @Test
+    void fourCamerasUseAllFourPartitionsAndEachCameraStaysOnOne() throws Exception {
+        String topic = "frames-cams";
+        kafka.createTopics(4, topic);
+        byte[] px = new byte[10 * 784];
+        new java.util.Random(3).nextBytes(px);
+        dova.ingest.idx.LabelledImages data = new dova.ingest.idx.LabelledImages("random", 10, 28, 28, px, new byte[10]);
+        dova.ingest.replay.CameraReplayer r = new dova.ingest.replay.CameraReplayer(new dova.ingest.replay.CameraReplayer.Settings(
+                kafka.bootstrapServers(), topic, 4, 10_000, true, 80, dova.ingest.replay.Drift.NONE, Duration.ofHours(1), 0,
+                PixelFormat.RAW8, 1), data);
+        r.run();
+        Map<Integer, Set<String>> camerasByPartition = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> rec : consumeAll(topic, 80)) {
+            camerasByPartition.computeIfAbsent(rec.partition(), p -> new HashSet<>()).add(rec.key());
+        }
+        assertEquals(4, camerasByPartition.size(), "partitions used: " + camerasByPartition);
+        camerasByPartition.values().forEach(c -> assertEquals(1, c.size(), "one camera per partition: " + camerasByPartition));
+    }
 }
