@@ -651,12 +651,11 @@ typedef struct {
     int ch, in_h, in_w, out_h, out_w;
     int kh, kw, sh, sw, ph, pw;
     int pn, lo, hi;
-    int w_off;      /* int32 [kh*kw][ch], canonical tap order */
+    int w_off;      /* int16 [kh*kw][ch], canonical tap order */
     int bias_off;   /* int32 [ch] */
     int m_off;      /* int64 [ch] */
     int s_off;      /* int32 [ch] */
     int scratch_off; /* arena: int32 [2][ch] */
-    int w16_off;    /* int16 [kh*kw][ch] (vector path) */
     int req32;      /* as Dense */
     int m32_off, sm1_off, rm_off, hp_off, hn_off, s64_off; /* as Dense, [ch] */
     int dbl_limit, md_off, hd_off, id_off; /* as Dense */
@@ -669,7 +668,7 @@ typedef struct {
 /* One depthwise output in canonical order (each product a group, taps ky then kx); counts its events. */
 static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox, int k) {
     const int16_t *x = A16(d->in_off);
-    const int32_t *w = I32(d->w_off);
+    const int16_t *w = I16(d->w_off);
     int64_t acc = I32(d->bias_off)[k];
     for (int fy = 0; fy < d->kh; fy++) {
         int iy = oy * d->sh - d->ph + fy;
@@ -695,7 +694,7 @@ static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox
 static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
                                                             int16_t *yrow, int64_t *events) {
     const int16_t *x = A16(d->in_off);
-    const int16_t *w = I16(d->w16_off);
+    const int16_t *w = I16(d->w_off);
     const int taps = d->kh * d->kw;
     __m256i wv[9]; /* the block's weights stay in registers across the row (taps <= 9, checked by the caller) */
     for (int t = 0; t < taps; t++) {
@@ -761,7 +760,7 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     memcpy(&d, words + 1, sizeof(Depthwise));
     const int16_t *x = A16(d.in_off);
     int16_t *y = A16(d.out_off);
-    const int32_t *w = I32(d.w_off);
+    const int16_t *w = I16(d.w_off);
     const int32_t *bias = I32(d.bias_off);
     const int64_t *m = I64(d.m_off);
     const int32_t *s = I32(d.s_off);
@@ -799,7 +798,7 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
                         continue;
                     }
                     const int16_t *xr = x + ((size_t)iy * d.in_w + ix) * ch;
-                    const int32_t *wt = w + (size_t)(fy * d.kw + fx) * ch;
+                    const int16_t *wt = w + (size_t)(fy * d.kw + fx) * ch;
                     if (d.pn) {
                         for (int k = vec_end; k < ch; k++) {
                             int32_t prod = xr[k] * wt[k];

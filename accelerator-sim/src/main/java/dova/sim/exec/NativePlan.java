@@ -1,5 +1,6 @@
 package dova.sim.exec;
 
+import dova.sim.FixedPoint;
 import dova.sim.ProcessorConfig;
 import dova.sim.model.Add;
 import dova.sim.model.AvgPool;
@@ -241,7 +242,7 @@ final class NativePlan {
     /** True when no channel can overflow: {@code |bias| + sum|w| * max x <= accMax} (x unsigned here). */
     private boolean staticallyFree(Conv2d c, long[] absWeightSum) {
         long maxX = model.tensor(c.input()).qmax();
-        long accMax = (1L << (config.accumulatorBits() - 1)) - 1;
+        long accMax = FixedPoint.maxSigned(config.accumulatorBits());
         for (int oc = 0; oc < c.outChannels(); oc++) {
             if (Math.abs((long) c.bias()[oc]) + absWeightSum[oc] * maxX > accMax) {
                 return false;
@@ -324,8 +325,8 @@ final class NativePlan {
                 }
             }
         }
-        long accMax = (1L << (config.accumulatorBits() - 1)) - 1;
-        long accMin = -(1L << (config.accumulatorBits() - 1));
+        long accMax = FixedPoint.maxSigned(config.accumulatorBits());
+        long accMin = FixedPoint.minSigned(config.accumulatorBits());
         int[] bias = new int[np];
         int[] capP = new int[np];
         int[] capN = new int[np];
@@ -338,7 +339,6 @@ final class NativePlan {
             m[oc] = c.multipliers()[oc];
             s[oc] = c.shifts()[oc];
         }
-        boolean req32 = config.accumulatorBits() + model.multiplierBits() <= 31;
         int bytesPerChannel = kp * 2 * (pn ? 2 : 1);
         int nchunk = Math.max(16, Math.min(np, (CHUNK_BYTES / bytesPerChannel) & ~15));
         scratchBytes = Math.max(scratchBytes, ROW_TILE * kp * 2);
@@ -347,7 +347,7 @@ final class NativePlan {
         words.addAll(tensorOffset[c.input()], tensorOffset[c.output()], inC,
                 perm == null ? in.height() : 1, perm == null ? in.width() : 1,
                 c.outChannels(), out.height(), out.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(),
-                c.padH(), c.padW(), k, kp, np, direct, mode, req32 ? 1 : 0,
+                c.padH(), c.padW(), k, kp, np, direct, mode, req32() ? 1 : 0,
                 c.activation().qmin(out), c.activation().qmax(out));
         ref(data.shorts(packed));
         ref(data.shorts(canon));
@@ -369,6 +369,11 @@ final class NativePlan {
         end(at);
     }
 
+    /** True when {@code acc * m} fits int32 ({@code A + M <= 31}): the int32 vector requantization applies. */
+    private boolean req32() {
+        return config.accumulatorBits() + model.multiplierBits() <= 31;
+    }
+
     /**
      * The per-channel requantization words of the vector epilogues ({@code requant8_avx2}): the
      * int32 multiplier and shifts for {@code A + M <= 31}, the 64-bit forms, and the double forms
@@ -382,14 +387,25 @@ final class NativePlan {
         long[] hp = new long[n];
         long[] hn = new long[n];
         long[] s64 = new long[n];
+        double[] md = new double[n];
+        double[] hd = new double[n];
+        double[] id = new double[n];
+        long mMax = 1;
+        int sMax = 0;
         for (int oc = 0; oc < c.outChannels(); oc++) {
             int s = c.shifts()[oc];
-            m32[oc] = (int) c.multipliers()[oc];
+            long m = c.multipliers()[oc];
+            m32[oc] = (int) m;
             sm1[oc] = s > 0 ? s - 1 : 32;
             rm[oc] = s > 0 ? 1 : 0;
             hp[oc] = s > 0 ? 1L << (s - 1) : 0;
             hn[oc] = s > 0 ? (1L << (s - 1)) - 1 : 0;
             s64[oc] = s;
+            md[oc] = m;
+            hd[oc] = s > 0 ? Math.scalb(1.0, s - 1) : 0;
+            id[oc] = Math.scalb(1.0, -s);
+            mMax = Math.max(mMax, m);
+            sMax = Math.max(sMax, s);
         }
         ref(data.ints(m32));
         ref(data.ints(sm1));
@@ -398,22 +414,8 @@ final class NativePlan {
         ref(data.longs(hn));
         ref(data.longs(s64));
         // the double epilogue of A + M > 31 layers: exact while |acc| * m + 2^(s-1) < 2^53
-        long mMax = 1;
-        int sMax = 0;
-        double[] md = new double[n];
-        double[] hd = new double[n];
-        double[] id = new double[n];
-        for (int oc = 0; oc < c.outChannels(); oc++) {
-            int s = c.shifts()[oc];
-            mMax = Math.max(mMax, c.multipliers()[oc]);
-            sMax = Math.max(sMax, s);
-            md[oc] = c.multipliers()[oc];
-            hd[oc] = s > 0 ? Math.scalb(1.0, s - 1) : 0;
-            id[oc] = Math.scalb(1.0, -s);
-        }
-        boolean req32 = config.accumulatorBits() + model.multiplierBits() <= 31;
         long limit = sMax <= 52 ? ((1L << 53) - 1 - (sMax > 0 ? 1L << (sMax - 1) : 0)) / mMax : 0;
-        words.add(req32 ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
+        words.add(req32() ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
         ref(data.doubles(md));
         ref(data.doubles(hd));
         ref(data.doubles(id));
@@ -424,24 +426,16 @@ final class NativePlan {
         TensorSpec out = model.tensor(c.output());
         int ch = c.outChannels();
         int taps = c.kernelH() * c.kernelW();
-        int[] w = new int[taps * ch];
+        short[] w = new short[taps * ch];
         long[] absSum = new long[ch];
         for (int oc = 0; oc < ch; oc++) {
             for (int ky = 0; ky < c.kernelH(); ky++) {
                 for (int kx = 0; kx < c.kernelW(); kx++) {
-                    int v = c.weights()[c.weightIndex(oc, 0, ky, kx)];
+                    byte v = c.weights()[c.weightIndex(oc, 0, ky, kx)];
                     w[(ky * c.kernelW() + kx) * ch + oc] = v;
                     absSum[oc] += Math.abs(v);
                 }
             }
-        }
-        long[] m = new long[ch];
-        for (int oc = 0; oc < ch; oc++) {
-            m[oc] = c.multipliers()[oc];
-        }
-        short[] w16 = new short[w.length];
-        for (int i = 0; i < w.length; i++) {
-            w16[i] = (short) w[i];
         }
         scratchBytes = Math.max(scratchBytes, 2 * 4 * ch);
         // S mode, or the canonical order (each product a group) in the vector kernel for A <= 30,
@@ -451,13 +445,12 @@ final class NativePlan {
         words.addAll(tensorOffset[c.input()], tensorOffset[c.output()], ch, in.height(), in.width(), out.height(),
                 out.width(), c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padH(), c.padW(),
                 mode, c.activation().qmin(out), c.activation().qmax(out));
-        ref(data.ints(w));
+        ref(data.shorts(w));
         ref(data.ints(c.bias()));
-        ref(data.longs(m));
+        ref(data.longs(c.multipliers()));
         ref(data.ints(c.shifts()));
         words.add(scratchOffset);
-        ref(data.shorts(w16));
-        words.add(config.accumulatorBits() + model.multiplierBits() <= 31 ? 1 : 0);
+        words.add(req32() ? 1 : 0);
         requantArrays(c, ch);
         words.add(captureOffset[layer]);
         end(at);
@@ -486,8 +479,7 @@ final class NativePlan {
         TensorSpec in = model.tensor(g.input());
         TensorSpec out = model.tensor(g.output());
         int area = in.height() * in.width();
-        long accMax = (1L << (config.accumulatorBits() - 1)) - 1;
-        boolean free = (long) area * maxAbs(in) <= accMax;
+        boolean free = (long) area * maxAbs(in) <= FixedPoint.maxSigned(config.accumulatorBits());
         scratchBytes = Math.max(scratchBytes, 4 * in.channels());
         int at = begin(OP_GAP, layer);
         words.addAll(tensorOffset[g.input()], tensorOffset[g.output()], in.channels(), area, g.shift(), out.qmin(),
@@ -503,7 +495,7 @@ final class NativePlan {
         TensorSpec out = model.tensor(a.output());
         int bits = Math.min(64, config.accumulatorBits() + model.multiplierBits());
         long maxSum = maxAbs(l) * a.leftMultiplier() + maxAbs(r) * a.rightMultiplier();
-        boolean noOverflow = maxSum <= (1L << (bits - 1)) - 1;
+        boolean noOverflow = maxSum <= FixedPoint.maxSigned(bits);
         int small = noOverflow && maxSum < (1L << 30) && a.shift() <= 31 ? 1
                 : noOverflow && maxSum + (a.shift() > 0 ? 1L << (a.shift() - 1) : 0) < (1L << 53) ? 2 : 0;
         int at = begin(OP_ADD, layer);

@@ -225,26 +225,27 @@ public final class OnnxExporter {
         ProtoWriter[] attrs = {intsAttr("kernel_shape", p.kernel(), p.kernel()), intsAttr("strides", p.stride(), p.stride())};
         if (flavour == Flavour.FLOAT) {
             node("AveragePool", List.of(x), out, attrs);
-            return;
+        } else {
+            quantizedPool("QLinearAveragePool", p.input(), p.output(), x, out, attrs);
         }
-        TensorSpec in = model.tensor(p.input());
-        TensorSpec y = model.tensor(p.output());
-        String pre = needsClip(Activation.NONE, y) ? out + "_unclipped" : out;
-        node("QLinearAveragePool", List.of(x, floatScalar(in.scale()), zero(in), floatScalar(y.scale()), zero(y)), pre, attrs)
-                .string(7, "com.microsoft");
-        clip(Activation.NONE, y, pre, out);
     }
 
     private void globalAvgPool(GlobalAvgPool g, String x, String out) {
         if (flavour == Flavour.FLOAT) {
             node("GlobalAveragePool", List.of(x), out, null);
-            return;
+        } else {
+            quantizedPool("QLinearGlobalAveragePool", g.input(), g.output(), x, out,
+                    new ProtoWriter[] {intAttr("channels_last", 0)});
         }
-        TensorSpec in = model.tensor(g.input());
-        TensorSpec y = model.tensor(g.output());
+    }
+
+    /** A com.microsoft QLinear pool (X, x_scale, x_zp, y_scale, y_zp), then the clamp to the output's own range. */
+    private void quantizedPool(String op, int input, int output, String x, String out, ProtoWriter[] attrs) {
+        TensorSpec in = model.tensor(input);
+        TensorSpec y = model.tensor(output);
         String pre = needsClip(Activation.NONE, y) ? out + "_unclipped" : out;
-        node("QLinearGlobalAveragePool", List.of(x, floatScalar(in.scale()), zero(in), floatScalar(y.scale()), zero(y)),
-                pre, new ProtoWriter[] {intAttr("channels_last", 0)}).string(7, "com.microsoft");
+        node(op, List.of(x, floatScalar(in.scale()), zero(in), floatScalar(y.scale()), zero(y)), pre, attrs)
+                .string(7, "com.microsoft");
         clip(Activation.NONE, y, pre, out);
     }
 
