@@ -138,9 +138,7 @@ public final class ModelRegistry {
             // the signature is written first: a crash between the two leaves an unused signature, never an unsigned version
             atomicWrite(dir.resolve(String.format("v%04d.sig", next)), trust.sign(bytes));
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        atomicWrite(file, bytes);
         atomicWrite(dir.resolve(String.format("v%04d.note", next)), note);
         return next;
     }
@@ -152,8 +150,12 @@ public final class ModelRegistry {
     }
 
     private static void atomicWrite(Path file, String text) throws IOException {
+        atomicWrite(file, (text + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void atomicWrite(Path file, byte[] bytes) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
+        Files.write(tmp, bytes);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

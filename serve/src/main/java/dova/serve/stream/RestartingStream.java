@@ -72,20 +72,27 @@ public final class RestartingStream implements AutoCloseable {
     }
 
     private void ended(Run run, long startedAt, Throwable err) {
-        long delay;
         synchronized (this) {
             if (stopping || run != current) {
                 return;
             }
             downSinceNanos = clockNanos.getAsLong();
-            restarts++;
             if (downSinceNanos - startedAt >= maxBackoff.toNanos()) {
                 backoffNanos = minBackoff.toNanos(); // it had been up a while: start again quickly
             }
+        }
+        failed(err != null ? err : new IllegalStateException("the stream completed although nothing stopped it"));
+    }
+
+    /** Counts and reports a failure, then schedules the next start after the current back-off (which doubles). */
+    private void failed(Throwable cause) {
+        long delay;
+        synchronized (this) {
+            restarts++;
             delay = backoffNanos;
             backoffNanos = Math.min(maxBackoff.toNanos(), 2 * backoffNanos);
         }
-        onFailure.accept(err != null ? err : new IllegalStateException("the stream completed although nothing stopped it"));
+        onFailure.accept(cause);
         timer.schedule(this::restart, delay, TimeUnit.NANOSECONDS);
     }
 
@@ -98,16 +105,7 @@ public final class RestartingStream implements AutoCloseable {
         try {
             launch(start.get());
         } catch (RuntimeException e) {
-            synchronized (this) {
-                restarts++;
-            }
-            onFailure.accept(e);
-            long delay;
-            synchronized (this) {
-                delay = backoffNanos;
-                backoffNanos = Math.min(maxBackoff.toNanos(), 2 * backoffNanos);
-            }
-            timer.schedule(this::restart, delay, TimeUnit.NANOSECONDS);
+            failed(e);
         }
     }
 
