@@ -24,7 +24,7 @@ import java.util.Random;
 import java.util.function.IntConsumer;
 
 /**
- * Mini-batch training of a {@link QuantNet} with Adam. Every step's forward and backward run
+ * Mini-batch training of a {@link QuantNet} by a {@link Recipe}. Every step's forward and backward run
  * inside an {@link NDScope} so native memory stays flat; {@code trainer.step()} stays outside
  * (Adam creates its state lazily on the first step and the scope would free it).
  */
@@ -47,10 +47,22 @@ public final class TrainingLoop {
         return new TrainingLoop(model, net);
     }
 
-    private static DefaultTrainingConfig config(float learningRate) {
+    /** The step the optimizer is about to take, read by the learning-rate tracker of scheduled recipes. */
+    private volatile long currentStep;
+
+    private DefaultTrainingConfig config(Recipe recipe, int stepsPerEpoch) {
+        // Tracker.fixed for the fixed rate: the quick recipe reproduces earlier runs bit for bit
+        Tracker rate = recipe.schedule() == Recipe.LrSchedule.FIXED ? Tracker.fixed(recipe.learningRate())
+                : numUpdate -> recipe.rateAt(currentStep, stepsPerEpoch);
+        Optimizer optimizer = switch (recipe.optimizer()) {
+            case ADAM -> Optimizer.adam().optLearningRateTracker(rate).optClipGrad(recipe.clipGrad()).build();
+            case ADAMW -> Optimizer.adamW().optLearningRateTracker(rate).optWeightDecays(recipe.weightDecay())
+                    .optClipGrad(recipe.clipGrad()).build();
+            case SGD -> Optimizer.sgd().setLearningRateTracker(rate).optMomentum(0.9f).optWeightDecays(recipe.weightDecay())
+                    .optClipGrad(recipe.clipGrad()).build();
+        };
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                // gradient clipping: through wrapping accumulators a rare step can produce a huge gradient
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(learningRate)).optClipGrad(1f).build())
+                .optOptimizer(optimizer)
                 .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
     }
 
@@ -69,22 +81,27 @@ public final class TrainingLoop {
 
     /** Fills a batch of pixels (0..255 as floats) and labels from {@code order[from, from + n)}. */
     static NDList batch(NDManager mgr, LabelledImages data, int[] order, int from, int n) {
+        return batch(mgr, data, order, from, n, Augmentation.NONE, null);
+    }
+
+    /** As above, each image transformed by {@code augmentation} drawn from {@code rnd}. */
+    static NDList batch(NDManager mgr, LabelledImages data, int[] order, int from, int n, Augmentation augmentation,
+                        Random rnd) {
         int size = data.pixelsPerImage();
         float[] px = new float[n * size];
         float[] labels = new float[n];
         byte[] all = data.pixels();
         for (int i = 0; i < n; i++) {
             int img = order[from + i];
-            for (int k = 0; k < size; k++) {
-                px[i * size + k] = all[img * size + k] & 0xff;
-            }
+            augmentation.apply(all, img * size, data.rows(), data.cols(), px, i * size, rnd);
             labels[i] = data.label(img);
         }
         return new NDList(mgr.create(px, new Shape(n, 1, data.rows(), data.cols())), mgr.create(labels));
     }
 
     /**
-     * Trains for {@code epochs} epochs over shuffled {@code data}.
+     * Trains for {@code epochs} epochs over shuffled {@code data} with Adam at a fixed rate
+     * ({@link Recipe#quick}).
      *
      * @param afterEpoch called with the epoch number after each epoch (checkpoints, schedules), or null
      */
@@ -99,25 +116,48 @@ public final class TrainingLoop {
      */
     public List<EpochStats> fit(String phase, LabelledImages data, int epochs, int batchSize, float learningRate, long seed,
                                 PrintStream log, IntConsumer afterEpoch, IntConsumer afterStep) {
+        return fit(phase, data, Recipe.quick(epochs, batchSize, learningRate), seed, 1, log,
+                afterEpoch == null ? null : (epoch, stats) -> afterEpoch.accept(epoch), afterStep);
+    }
+
+    /** Called after each epoch with its number and statistics. */
+    @FunctionalInterface
+    public interface EpochListener {
+        void afterEpoch(int epoch, EpochStats stats);
+    }
+
+    /**
+     * Trains by {@code recipe} from epoch {@code firstEpoch} (1 for a new run; a resumed run
+     * passes the epoch after its checkpoint's). The shuffles of the skipped epochs are replayed
+     * and each epoch's augmentation draws from its own seed, so a resumed run sees the images an
+     * uninterrupted one would; the learning rate continues from the first step of
+     * {@code firstEpoch}. The optimizer's moments start afresh (they are not checkpointed).
+     */
+    public List<EpochStats> fit(String phase, LabelledImages data, Recipe recipe, long seed, int firstEpoch, PrintStream log,
+                                EpochListener afterEpoch, IntConsumer afterStep) {
         List<EpochStats> history = new ArrayList<>();
         Random rnd = new Random(seed);
         int[] order = new int[data.count()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
+        int batchSize = recipe.batchSize();
+        int epochs = recipe.epochs();
         int steps = data.count() / batchSize;
         if (steps == 0) {
             throw new IllegalArgumentException(phase + ": " + data.count() + " images are fewer than one batch of " + batchSize);
         }
-        try (Trainer trainer = model.newTrainer(config(learningRate))) {
+        if (firstEpoch < 1) {
+            throw new IllegalArgumentException(phase + ": the first epoch is 1, got " + firstEpoch);
+        }
+        try (Trainer trainer = model.newTrainer(config(recipe, steps))) {
             trainer.initialize(new Shape(batchSize, net.inputShape().get(0), net.inputShape().get(1), net.inputShape().get(2)));
             for (int epoch = 1; epoch <= epochs; epoch++) {
-                for (int i = order.length - 1; i > 0; i--) {
-                    int j = rnd.nextInt(i + 1);
-                    int t = order[i];
-                    order[i] = order[j];
-                    order[j] = t;
+                shuffle(order, rnd);
+                if (epoch < firstEpoch) {
+                    continue;
                 }
+                Random augment = new Random(seed * 0x9E3779B97F4A7C15L + epoch);
                 net.settings().resetOverflowCounts();
                 Progress progress = new Progress(log, phase, steps);
                 long start = System.nanoTime();
@@ -126,7 +166,8 @@ public final class TrainingLoop {
                 for (int step = 0; step < steps; step++) {
                     try (NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
-                        NDList b = batch(trainer.getManager(), data, order, step * batchSize, batchSize);
+                        NDList b = batch(trainer.getManager(), data, order, step * batchSize, batchSize,
+                                recipe.augmentation(), augment);
                         try (GradientCollector gc = trainer.newGradientCollector()) {
                             NDList pred = trainer.forward(new NDList(b.get(0)));
                             NDArray loss = trainer.getLoss().evaluate(new NDList(b.get(1)), pred);
@@ -141,6 +182,7 @@ public final class TrainingLoop {
                                     .eq(b.get(1)).toType(DataType.INT64, false).sum().getLong();
                         }
                     }
+                    currentStep = (long) (epoch - 1) * steps + step;
                     trainer.step();
                     if (afterStep != null) {
                         afterStep.accept((epoch - 1) * steps + step + 1);
@@ -153,11 +195,20 @@ public final class TrainingLoop {
                         phase, epoch, stats.loss(), 100 * stats.trainAccuracy(), stats.seconds(), stats.residentMegabytes());
                 history.add(stats);
                 if (afterEpoch != null) {
-                    afterEpoch.accept(epoch);
+                    afterEpoch.afterEpoch(epoch, stats);
                 }
             }
         }
         return history;
+    }
+
+    private static void shuffle(int[] order, Random rnd) {
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
     }
 
     /** Runs the network (in its current mode) over {@code data} without gradients; returns the predictions. */

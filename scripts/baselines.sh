@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Converged FP32 baselines (issue "Compression against converged baselines"): each network by its
+# documented recipe (dova.compress.train.Recipe.converged), the full test set measured every epoch.
+# Resumable: run it again after an interruption and every network continues from its last epoch.
+# Writes out/baselines/<net>-<data>-fp32{.ckpt,-history.csv,-curves.png} and .log; about 10 min
+# (LeNet), 60-80 min (ResNet), 35 min (MobileNet) on 2 cores.
+#   scripts/baselines.sh [lenet] [resnet] [mobilenet]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./dova --version >/dev/null
+nets=("$@")
+[ ${#nets[@]} -gt 0 ] || nets=(lenet resnet mobilenet)
+# a frozen copy of the jars, so that rebuilding the project does not disturb a long run
+export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-baselines"
+rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
+mkdir -p out/baselines
+for n in "${nets[@]}"; do
+  data=fashion-mnist
+  [ "$n" = lenet ] && data=mnist
+  echo "== $n on $data ($(date -u +%FT%TZ))" >> "out/baselines/$n.log"
+  ./dova baseline --model "$n" --data "$data" --out out/baselines --resume 2>&1 | tr '\r' '\n' | grep -av '^fp32 epoch [0-9]*/' >> "out/baselines/$n.log"
+done
