@@ -18,5 +18,5 @@ for n in "${nets[@]}"; do
   data=fashion-mnist
   [ "$n" = lenet ] && data=mnist
   echo "== $n on $data ($(date -u +%FT%TZ))" >> "out/baselines/$n.log"
-  ./dova baseline --model "$n" --data "$data" --out out/baselines --resume 2>&1 | tr '\r' '\n' | grep -av '^fp32 epoch [0-9]*/' >> "out/baselines/$n.log"
+  ./dova baseline --model "$n" --data "$data" --out out/baselines --resume 2>&1 | stdbuf -oL tr '\r' '\n' | grep --line-buffered -av '^fp32 epoch [0-9]*/' >> "out/baselines/$n.log"
 done

@@ -1,7 +1,7 @@
 package dova.serve;
 
 import akka.actor.ActorSystem;
-import dova.ingest.kafka.EmbeddedKafka;
+import dova.ingest.kafka.KafkaAdmin;
 import dova.serve.config.ServeSettings;
 import dova.serve.metrics.Endpoints;
 import dova.serve.metrics.Metrics;
@@ -14,12 +14,10 @@ import dova.serve.stream.ResultListener;
 import dova.serve.stream.StreamService;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
 
 /**
  * The running service: registry, processor pool, metrics and endpoints, recalibrator and stream,
@@ -41,6 +39,28 @@ public final class Application implements AutoCloseable {
 
     private void startAll(ServeSettings s, Path registryDir, String bootstrap, ResultListener listener,
                           Consumer<Recalibrator.Outcome> outcomes) throws Exception {
+        long t0 = System.nanoTime();
+        // the actor system and the broker check are independent of the model and take seconds each
+        // (class loading, connections): they start at once, beside the rest, so a restarted replica
+        // serves again sooner
+        long[] ready = new long[3]; // when the actor system, the topics and the model were ready
+        CompletableFuture<ActorSystem> actors = CompletableFuture.supplyAsync(() -> {
+            ActorSystem a = ActorSystem.create("dova");
+            ready[0] = System.nanoTime();
+            return a;
+        }, Application::startupThread);
+        started.add(() -> {
+            ActorSystem system = actors.get(60, TimeUnit.SECONDS);
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        });
+        KafkaAdmin admin = new KafkaAdmin(bootstrap, java.time.Duration.ofSeconds(5));
+        started.add(admin);
+        CompletableFuture<Void> topics = CompletableFuture.runAsync(() -> {
+            admin.prepareTopics(s.kafka().createTopics(), s.kafka().partitions(),
+                    List.of(s.kafka().framesTopic(), s.kafka().resultsTopic(), s.kafka().deadLetterTopic()));
+            ready[1] = System.nanoTime();
+        }, Application::startupThread);
         registry = new ModelRegistry(registryDir, s.model().trust());
         if (!s.model().trust().signs()) {
             System.err.println("dova: models are neither signed nor verified (no dova.model.trust-key / DOVA_MODEL_TRUST_KEY):"
@@ -48,6 +68,7 @@ public final class Application implements AutoCloseable {
         }
         int version = registry.seed(s.model().initial());
         Deployment deployment = new Deployment(version, registry.load(version));
+        ready[2] = System.nanoTime();
         pool = new ProcessorPool(s.pool().processors(), deployment, 4 * s.pool().parallelism());
         started.add(pool);
         ProcessorPool p = pool;
@@ -58,20 +79,38 @@ public final class Application implements AutoCloseable {
         endpoints = Endpoints.start(s.http().host(), s.http().port(), metrics,
                 () -> holder[0] != null && holder[0].running(), () -> holder[0] == null || holder[0].healthy());
         started.add(endpoints);
-        checkBroker(bootstrap, s);
-        ActorSystem system = ActorSystem.create("dova");
-        started.add(() -> {
-            system.terminate();
-            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        });
         Retrainer retrainer = s.recalibration().retrain() && s.model().checkpoint() != null
                 ? new Retrainer(s.model().checkpoint()) : null;
         recalibrator = new Recalibrator(s.calibration(), s.recalibration(), pool, registry, metrics, retrainer, outcomes);
         started.add(recalibrator);
-        stream = new StreamService(s, system, bootstrap, pool, metrics);
+        try {
+            topics.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof IllegalArgumentException
+                    ? new IllegalArgumentException("dova.kafka.bootstrap-servers / dova.kafka.create-topics: "
+                            + cause.getMessage(), cause)
+                    : cause instanceof Exception x ? x : e;
+        }
+        ActorSystem system;
+        try {
+            system = actors.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot start the actor system: " + e.getCause(), e.getCause());
+        }
+        stream = new StreamService(s, system, admin, pool, metrics);
         holder[0] = stream;
         stream.start(recalibrator, listener);
         started.add(stream);
+        System.err.printf(java.util.Locale.ROOT, "dova: started in %.1f s (model %.1f s, broker and topics %.1f s, actor"
+                + " system %.1f s, side by side)%n", (System.nanoTime() - t0) / 1e9, (ready[2] - t0) / 1e9,
+                (ready[1] - t0) / 1e9, (ready[0] - t0) / 1e9);
+    }
+
+    private static void startupThread(Runnable r) {
+        Thread t = new Thread(r, "dova-startup");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Starts everything, or nothing. */
@@ -88,34 +127,6 @@ public final class Application implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
-        }
-    }
-
-    private static void checkBroker(String bootstrap, ServeSettings s) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", bootstrap);
-        c.put("request.timeout.ms", 5000);
-        c.put("default.api.timeout.ms", 8000);
-        try (Admin admin = Admin.create(c)) {
-            admin.describeCluster().nodes().get(10, TimeUnit.SECONDS);
-            if (s.kafka().createTopics()) {
-                EmbeddedKafka.createTopics(admin, s.kafka().partitions(), s.kafka().framesTopic(),
-                        s.kafka().resultsTopic(), s.kafka().deadLetterTopic());
-            } else {
-                var names = admin.listTopics().names().get(10, TimeUnit.SECONDS);
-                for (String t : List.of(s.kafka().framesTopic(), s.kafka().resultsTopic(), s.kafka().deadLetterTopic())) {
-                    if (!names.contains(t)) {
-                        throw new IllegalArgumentException("topic " + t + " does not exist on " + bootstrap
-                                + " and dova.kafka.create-topics is false");
-                    }
-                }
-            }
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-            throw new IllegalArgumentException("dova.kafka.bootstrap-servers: cannot reach a Kafka broker at " + bootstrap
-                    + " (" + e.getClass().getSimpleName() + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while contacting Kafka");
         }
     }
 

@@ -21,11 +21,37 @@ import java.util.TreeSet;
  */
 public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Calibration calibration,
                             Recalibration recalibration, Demo demo) {
-    /** @param instanceId static group membership id ({@code group.instance.id}), or "" for dynamic membership */
+    /**
+     * @param instanceId static group membership id ({@code group.instance.id}), or "" for dynamic membership
+     * @param client the consumer, producer and committer settings of the stream
+     */
     public record Kafka(String bootstrapServers, String framesTopic, String resultsTopic, String deadLetterTopic,
-                        String groupId, String instanceId, int partitions, boolean createTopics) {
+                        String groupId, String instanceId, int partitions, boolean createTopics, Client client) {
         public boolean embedded() {
             return bootstrapServers.isBlank();
+        }
+    }
+
+    /**
+     * How the stream talks to Kafka. Results written but not yet committed are re-processed after
+     * a crash, so {@link #inFlightBound(int)} bounds the duplicates one crash can cause.
+     *
+     * @param autoOffsetReset where a group with no committed offset starts: earliest or latest
+     * @param maxPollRecords records per consumer poll
+     * @param producerLinger how long the producer waits to batch results
+     * @param commitMaxBatch offsets per commit
+     * @param commitMaxInterval longest wait before a partial batch is committed
+     * @param commitParallelism commit requests in flight at once
+     */
+    public record Client(String autoOffsetReset, int maxPollRecords, Duration producerLinger, int commitMaxBatch,
+                         Duration commitMaxInterval, int commitParallelism) {
+        /**
+         * Frames whose result may be written while their offset is not committed, at most: the
+         * committer's open batch and the batches it is committing, the frames the pool works on,
+         * and the results the producer has sent but not seen acknowledged (as many as the pool's).
+         */
+        public long inFlightBound(int poolParallelism) {
+            return (long) commitMaxBatch * (commitParallelism + 1) + 2L * poolParallelism;
         }
     }
 
@@ -56,6 +82,8 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     private static final Set<String> KNOWN = Set.of(
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
             "kafka.group-id", "kafka.instance-id", "kafka.partitions", "kafka.create-topics",
+            "kafka.auto-offset-reset", "kafka.max-poll-records", "kafka.producer-linger", "kafka.commit-max-batch",
+            "kafka.commit-max-interval", "kafka.commit-parallelism",
             "model.registry", "model.initial", "model.checkpoint", "model.trust-key", "model.allow-unsigned",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
@@ -142,7 +170,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.frames-topic"),
                             c.getString("kafka.results-topic"), c.getString("kafka.dead-letter-topic"),
                             c.getString("kafka.group-id"), c.getString("kafka.instance-id").trim(), positive(c, "kafka.partitions"),
-                            c.getBoolean("kafka.create-topics")),
+                            c.getBoolean("kafka.create-topics"), client(c)),
                     new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
                             c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint")),
                             dova.serve.registry.ModelTrust.of(c.getString("model.trust-key"),
@@ -171,6 +199,26 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
         } catch (ConfigException e) {
             throw new IllegalArgumentException("configuration: " + e.getMessage(), e);
         }
+    }
+
+    private static Client client(Config c) {
+        String reset = c.getString("kafka.auto-offset-reset");
+        if (!reset.equals("earliest") && !reset.equals("latest")) {
+            throw new IllegalArgumentException("dova.kafka.auto-offset-reset (" + envName("kafka.auto-offset-reset")
+                    + ") must be earliest or latest, got '" + reset + "'");
+        }
+        Duration linger = c.getDuration("kafka.producer-linger");
+        Duration interval = c.getDuration("kafka.commit-max-interval");
+        if (linger.isNegative() || linger.toMillis() > 60_000) {
+            throw new IllegalArgumentException("dova.kafka.producer-linger (" + envName("kafka.producer-linger")
+                    + ") must be in [0, 60s], got " + linger);
+        }
+        if (interval.toMillis() < 1 || interval.toMillis() > 60_000) {
+            throw new IllegalArgumentException("dova.kafka.commit-max-interval (" + envName("kafka.commit-max-interval")
+                    + ") must be in [1ms, 60s], got " + interval);
+        }
+        return new Client(reset, bounded(c, "kafka.max-poll-records", 1, 100_000), linger,
+                bounded(c, "kafka.commit-max-batch", 1, 100_000), interval, bounded(c, "kafka.commit-parallelism", 1, 1000));
     }
 
     private static int positive(Config c, String key) {

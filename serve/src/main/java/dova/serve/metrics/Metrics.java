@@ -148,6 +148,12 @@ public final class Metrics {
         consumerLag.set(lag);
     }
 
+    /** The lag could not be measured (broker unreachable, group unknown); the gauge keeps its last value. */
+    public void lagPollFailed() {
+        Counter.builder("dova_kafka_lag_poll_failures").description("consumer-lag measurements that failed")
+                .register(registry).increment();
+    }
+
     private Counter attempt(String outcome) {
         return attempts.computeIfAbsent(outcome, o -> Counter.builder("dova_retraining_attempts").tag("outcome", o)
                 .description("recalibration / retraining attempts by outcome").register(registry));

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dova.ingest.frame.Frame;
 import dova.ingest.frame.FrameCodec;
+import dova.ingest.kafka.KafkaAdmin;
 import dova.ingest.kafka.KafkaFrames;
 import dova.ingest.kafka.Tagged;
 import dova.serve.config.ServeSettings;
@@ -23,19 +24,13 @@ import dova.serve.pool.Inference;
 import dova.serve.pool.ProcessorPool;
 import dova.serve.recal.Recalibrator;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -68,11 +63,14 @@ public final class StreamService implements AutoCloseable {
     static final java.time.Duration MAX_BACKOFF = java.time.Duration.ofSeconds(30);
     static final java.time.Duration UNHEALTHY_AFTER = java.time.Duration.ofSeconds(60);
     private java.util.concurrent.ScheduledExecutorService lagPoller;
+    private final KafkaAdmin admin;
 
-    public StreamService(ServeSettings settings, ActorSystem system, String bootstrap, ProcessorPool pool, Metrics metrics) {
+    /** @param admin the cluster's administration client (lag), owned by the caller */
+    public StreamService(ServeSettings settings, ActorSystem system, KafkaAdmin admin, ProcessorPool pool, Metrics metrics) {
         this.settings = settings;
         this.system = system;
-        this.bootstrap = bootstrap;
+        this.admin = admin;
+        this.bootstrap = admin.bootstrap();
         this.pool = pool;
         this.metrics = metrics;
     }
@@ -93,11 +91,16 @@ public final class StreamService implements AutoCloseable {
                 .withBootstrapServers(bootstrap).withGroupId(k.groupId())
                 .withProperties(k.instanceId().isEmpty() ? java.util.Map.of()
                         : java.util.Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, k.instanceId()))
-                .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
-                .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+                .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k.client().autoOffsetReset())
+                .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(k.client().maxPollRecords()));
         ProducerSettings<String, byte[]> producer = ProducerSettings.create(system, new StringSerializer(),
                         new ByteArraySerializer())
-                .withBootstrapServers(bootstrap).withProperty(ProducerConfig.LINGER_MS_CONFIG, "2");
+                .withBootstrapServers(bootstrap)
+                .withProperty(ProducerConfig.LINGER_MS_CONFIG, Long.toString(k.client().producerLinger().toMillis()))
+                // results sent but not acknowledged: bounded like the pool, so a crash's duplicates are bounded
+                .withParallelism(settings.pool().parallelism());
+        CommitterSettings committer = CommitterSettings.create(system).withMaxBatch(k.client().commitMaxBatch())
+                .withMaxInterval(k.client().commitMaxInterval()).withParallelism(k.client().commitParallelism());
         AtomicLong sampled = new AtomicLong();
         int every = settings.calibration().sampleEvery();
         Flow<Tagged<KafkaFrames.Decoded>, Tagged<KafkaFrames.Decoded>, NotUsed> tap =
@@ -119,7 +122,7 @@ public final class StreamService implements AutoCloseable {
         supervisor = new RestartingStream(() -> {
             Consumer.DrainingControl<Done> control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec,
                     k.deadLetterTopic(), tap, settings.pool().parallelism(), d -> process(d, listener), producer,
-                    CommitterSettings.create(system)).run(system);
+                    committer).run(system);
             return new RestartingStream.Run() {
                 @Override
                 public CompletionStage<?> completion() {
@@ -193,23 +196,11 @@ public final class StreamService implements AutoCloseable {
     }
 
     private void pollLag() {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", bootstrap);
-        try (Admin admin = Admin.create(c)) {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(settings.kafka().groupId())
-                    .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
-            Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
-            committed.keySet().forEach(tp -> specs.put(tp, OffsetSpec.latest()));
-            long lag = 0;
-            var ends = admin.listOffsets(specs).all().get(5, TimeUnit.SECONDS);
-            for (var e : committed.entrySet()) {
-                if (e.getValue() != null && ends.containsKey(e.getKey())) {
-                    lag += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
-                }
-            }
-            metrics.consumerLag(lag);
-        } catch (Exception e) {
-            // the group may not exist yet; lag stays at its last value
+        KafkaAdmin.Lag lag = admin.lag(settings.kafka().groupId());
+        if (lag.known()) {
+            metrics.consumerLag(lag.frames());
+        } else {
+            metrics.lagPollFailed();
         }
     }
 
