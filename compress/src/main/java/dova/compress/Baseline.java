@@ -121,7 +121,7 @@ public final class Baseline {
                     double acc = TrainingLoop.accuracy(loop.predict(test, 250), test);
                     Row row = new Row(epoch, stats.loss(), stats.trainAccuracy(), acc,
                             o.recipe().rateAt((long) epoch * stepsPerEpoch - 1, stepsPerEpoch), stats.seconds());
-                    history.add(row);
+                    history.add(Row.parse(row.csv(), historyFile)); // as a resumed run will read it
                     log.printf(Locale.ROOT, "fp32 epoch %d: test accuracy %.2f%%%n", epoch, 100 * acc);
                     try {
                         Checkpoint.save(net, epoch, ckpt);

@@ -26,6 +26,22 @@ class ServeSettingsTest {
     }
 
     @Test
+    void kafkaClientSettingsAreReadAndChecked() {
+        ServeSettings.Client c = ServeSettings.from(ConfigFactory.load()).kafka().client();
+        assertEquals("earliest", c.autoOffsetReset());
+        assertEquals(200, c.commitMaxBatch());
+        assertEquals(200 * 2 + 2 * 16, c.inFlightBound(16), "open batch + one in commit + pool + producer");
+        ServeSettings t = ServeSettings.from(ConfigFactory.parseString("dova.kafka.commit-max-batch = 50\n"
+                + "dova.kafka.commit-parallelism = 3\ndova.kafka.producer-linger = 0ms").withFallback(ConfigFactory.load()).resolve());
+        assertEquals(50 * 4 + 2 * 8, t.kafka().client().inFlightBound(8));
+        assertEquals(0, t.kafka().client().producerLinger().toMillis());
+        assertTrue(error("dova.kafka.auto-offset-reset = newest").contains("DOVA_KAFKA_AUTO_OFFSET_RESET"));
+        assertTrue(error("dova.kafka.commit-max-batch = 0").contains("dova.kafka.commit-max-batch (DOVA_KAFKA_COMMIT_MAX_BATCH)"));
+        assertTrue(error("dova.kafka.commit-max-interval = 0s").contains("commit-max-interval"));
+        assertTrue(error("dova.kafka.max-poll-records = -5").contains("max-poll-records"));
+    }
+
+    @Test
     void unknownSettingIsNamed() {
         String m = error("dova.kafka.bootstrap-server = \"x:9092\"");
         assertTrue(m.contains("dova.kafka.bootstrap-server") && m.contains("unknown"), m);
