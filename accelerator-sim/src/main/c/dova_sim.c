@@ -1,6 +1,6 @@
 /*
  * dova's native execution kernels: one whole integer network per call, bit-exact with
- * ARITHMETIC.md v1.1 and with dova.sim.exec.ReferenceExecutor (overflow events included).
+ * docs/datapath.md and with dova.sim.exec.ReferenceExecutor (overflow events included).
  *
  * Built by accelerator-sim's Maven build with the machine's gcc (src/main/c/build.sh); when it
  * cannot be built or loaded, dova.sim.exec.FastExecutor (pure Java) runs instead. The plan
@@ -11,7 +11,7 @@
  * with 8 output channels' (w[k], w[k+1]) and adds the pair: 16 exact MACs. vpmaddubsw (u8 x s8,
  * 32 MACs) is not used because its pairwise int16 sum saturates: 2 * 255 * 127 = 64770 > 32767.
  *
- * Exactness argument (ARITHMETIC.md section 2). WRAP's final value is wrap_A(bias + exact sum)
+ * Exactness argument (docs/datapath.md section 2). WRAP's final value is wrap_A(bias + exact sum)
  * in any order; overflow events and SATURATE's value depend on the canonical group order, but
  * only for an output where some prefix of that order leaves the A-bit range. Every input to a
  * conv here is unsigned (checked by the planner), so with P = x.max(w,0) and N = x.max(-w,0)
@@ -689,7 +689,7 @@ static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox
 /*
  * Depthwise, 16 channels of one output pixel: products x * w are exact in int16 (|x| <= 255,
  * |w| <= 127: 32385 < 32767), widened to int32 and accumulated; in grouped mode (each product is
- * a group, ARITHMETIC.md section 2) every tap is followed by the A-bit update.
+ * a group, docs/datapath.md section 2) every tap is followed by the A-bit update.
  */
 static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
                                                             int16_t *yrow, int64_t *events) {

@@ -1,7 +1,7 @@
 package dova.sim;
 
 /**
- * The processor's arithmetic primitives (ARITHMETIC.md sections 2 and 3). Every method is
+ * The processor's arithmetic primitives (docs/datapath.md sections 2 and 3). Every method is
  * pure and exact on {@code long}; the hardware equivalent is named on each.
  */
 public final class FixedPoint {
@@ -68,7 +68,7 @@ public final class FixedPoint {
     }
 
     /**
-     * Chooses {@code m, s} for a real multiplier {@code r} (ARITHMETIC.md section 3): the largest
+     * Chooses {@code m, s} for a real multiplier {@code r} (docs/datapath.md section 3): the largest
      * {@code s <= MAX_SHIFT} such that {@code round(r * 2^s) <= 2^M - 1}, then
      * {@code m = round(r * 2^s)} (half away from zero). Returns {@code m = 0} for a multiplier
      * too small to represent (a dead channel; the caller reports it).
@@ -97,7 +97,7 @@ public final class FixedPoint {
     }
 
     /**
-     * Two multipliers with one shared shift for a residual add (ARITHMETIC.md section 4): the
+     * Two multipliers with one shared shift for a residual add (docs/datapath.md section 4): the
      * smaller of the two individual shifts keeps both {@code m} within {@code M} bits.
      *
      * @return {@code {m1, m2, s}}; an {@code m} of 0 means the two scales are too far apart

@@ -1,6 +1,6 @@
 package dova.sim;
 
-/** What an A-bit accumulator does when a group update leaves its range (ARITHMETIC.md section 2). */
+/** What an A-bit accumulator does when a group update leaves its range (docs/datapath.md section 2). */
 public enum Overflow {
     /** Two's complement modulo 2^A: the final value is wrap_A(exact sum), whatever the order. */
     WRAP,

@@ -1,7 +1,7 @@
 package dova.compress;
 
 import dova.compress.net.Architecture;
-import dova.ingest.idx.DataSet;
+import dova.sim.data.DataSet;
 import dova.sim.Overflow;
 import java.nio.file.Path;
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dova.compress.net.Architecture;
 import dova.compress.train.Augmentation;
 import dova.compress.train.Recipe;
-import dova.ingest.idx.DataSet;
+import dova.sim.data.DataSet;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -2,8 +2,8 @@ package dova.compress;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dova.ingest.idx.DataSet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.DataSet;
+import dova.sim.data.LabelledImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

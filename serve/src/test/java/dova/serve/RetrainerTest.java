@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dova.ingest.idx.DataSet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.DataSet;
+import dova.sim.data.LabelledImages;
 import dova.serve.recal.Retrainer;
 import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;

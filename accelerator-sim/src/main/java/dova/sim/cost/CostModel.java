@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Analytical cost of a model on a {@code rows x lanes} PE array (ARITHMETIC.md section 5).
+ * Analytical cost of a model on a {@code rows x lanes} PE array (docs/datapath.md section 5).
  * Modelling assumptions, each stated where it is used:
  * <ul>
  *   <li>a dense conv maps output channels onto rows and input channels of a group onto lanes;

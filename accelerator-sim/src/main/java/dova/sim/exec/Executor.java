@@ -17,7 +17,7 @@ import dova.sim.model.TensorSpec;
 
 /**
  * Executes an integer model on one processor configuration, one image at a time, bit-exactly
- * per ARITHMETIC.md. An executor owns its activation buffers and is not thread-safe: use one
+ * per docs/datapath.md. An executor owns its activation buffers and is not thread-safe: use one
  * per thread. After construction, {@link #run} allocates nothing.
  *
  * <p>Two implementations share the element-wise layers (add, pools), written here as flat loop

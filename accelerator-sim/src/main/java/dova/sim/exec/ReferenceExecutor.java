@@ -5,7 +5,7 @@ import dova.sim.model.Conv2d;
 import dova.sim.model.IntegerModel;
 import dova.sim.model.TensorSpec;
 
-/** The literal reading of ARITHMETIC.md section 2: one output value at a time, groups in canonical order. */
+/** The literal reading of docs/datapath.md section 2: one output value at a time, groups in canonical order. */
 final class ReferenceExecutor extends Executor {
     ReferenceExecutor(IntegerModel model, ProcessorConfig config) {
         super(model, config);

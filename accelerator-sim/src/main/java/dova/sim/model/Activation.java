@@ -1,6 +1,6 @@
 package dova.sim.model;
 
-/** An activation fused into the requantization clamp (ARITHMETIC.md section 3). */
+/** An activation fused into the requantization clamp (docs/datapath.md section 3). */
 public enum Activation {
     /** Clamp to the output tensor's range only. */
     NONE,

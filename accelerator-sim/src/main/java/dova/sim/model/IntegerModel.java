@@ -63,7 +63,7 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
         if (image.signed() || image.bits() != 8) {
             throw new InvalidModelException("model " + name + ": input tensor " + image.name() + " is declared "
                     + (image.signed() ? "signed " : "unsigned ") + image.bits() + "-bit; the processor's input is unsigned"
-                    + " 8-bit pixels (ARITHMETIC.md section 1)");
+                    + " 8-bit pixels (docs/datapath.md section 1)");
         }
         boolean[] written = new boolean[n];
         written[input] = true;
@@ -129,7 +129,7 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
 
     /**
      * A layer that does not requantize (max pool, flatten) produces its input's type and scale
-     * (ARITHMETIC.md section 1: declared types are promises every executor relies on).
+     * (docs/datapath.md section 1: declared types are promises every executor relies on).
      */
     private void expectSameType(Layer layer, TensorSpec in, TensorSpec out) {
         if (in.signed() != out.signed() || in.bits() != out.bits() || in.scale() != out.scale()) {
@@ -213,7 +213,7 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
 
     /**
      * The same model with every requantization multiplier re-derived for {@code bits}-bit
-     * multipliers from the stored scales (ARITHMETIC.md section 3). Channels zeroed on purpose
+     * multipliers from the stored scales (docs/datapath.md section 3). Channels zeroed on purpose
      * (m = 0) stay zero.
      *
      * @throws InvalidModelException naming the layer and channel whose multiplier rounds to 0

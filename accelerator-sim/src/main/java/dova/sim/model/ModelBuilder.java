@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * Builds an {@link IntegerModel} layer by layer from integer weights, integer biases and
  * real scales; every requantization multiplier is derived here from the scales
- * (ARITHMETIC.md section 3), so callers never compute {@code m, s} by hand. Each method
+ * (docs/datapath.md section 3), so callers never compute {@code m, s} by hand. Each method
  * returns the index of the tensor it creates. Output tensors of layers with a fused ReLU or
  * ReLU6 are unsigned, others signed; pools keep their input's signedness.
  */

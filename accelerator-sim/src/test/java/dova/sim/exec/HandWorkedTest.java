@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Values worked out by hand from ARITHMETIC.md, run on both executors. */
+/** Values worked out by hand from docs/datapath.md, run on both executors. */
 class HandWorkedTest {
     static Stream<BiFunction<IntegerModel, ProcessorConfig, Executor>> executors() {
         return Stream.of(Executor::reference, Executor::fast);

@@ -12,7 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Declared tensor types are promises (ARITHMETIC.md v1.1 section 1): a max pool or flatten output
+ * Declared tensor types are promises (docs/datapath.md section 1): a max pool or flatten output
  * declared narrower than its input, or an input declared other than unsigned 8-bit, made the fast
  * and the reference executors disagree; such a model is now refused when it is built or loaded.
  */

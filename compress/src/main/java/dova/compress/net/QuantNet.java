@@ -22,7 +22,7 @@ import java.util.Map;
 
 /**
  * A DJL block that runs an {@link Op} chain either in FP32 or as a simulation of the
- * processor's integer datapath (ARITHMETIC.md), the forward pass of quantization-aware training:
+ * processor's integer datapath (docs/datapath.md), the forward pass of quantization-aware training:
  *
  * <ul>
  *   <li>weights: per-channel scale {@code Sw = max|W| / limit}, integers {@code round(W / Sw)}
@@ -31,7 +31,7 @@ import java.util.Map;
  *       wrapping the final sum is exact for WRAP; for SATURATE it is the usual approximation
  *       (the processor saturates group by group);</li>
  *   <li>requantization (downscaling-aware): {@code floor(acc * m / 2^s + 1/2)} with the M-bit
- *       {@code m, s} of ARITHMETIC.md section 3, clamped to the output range; straight-through
+ *       {@code m, s} of docs/datapath.md section 3, clamped to the output range; straight-through
  *       gradient through the rounding.</li>
  * </ul>
  *

@@ -16,7 +16,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dova.compress.net.QuantNet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,7 +5,7 @@ import dova.compress.net.Exporter;
 import dova.compress.net.Op;
 import dova.compress.net.QuantNet;
 import dova.compress.train.TrainingLoop;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import dova.sim.model.IntegerModel;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import dova.calibrate.plan.RescalingPlanner;
 import dova.compress.net.Exporter;
 import dova.compress.net.QuantNet;
 import dova.compress.train.TrainingLoop;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import dova.sim.Overflow;
 import dova.sim.ProcessorConfig;
 import dova.sim.model.IntegerModel;

@@ -4,8 +4,8 @@ import dova.compress.net.Architecture;
 import dova.compress.net.QuantNet;
 import dova.compress.train.EpochStats;
 import dova.compress.train.TrainingLoop;
-import dova.ingest.idx.DataSet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.DataSet;
+import dova.sim.data.LabelledImages;
 import java.nio.file.Path;
 import java.util.Locale;
 

@@ -14,7 +14,7 @@ import ai.djl.training.optimizer.Optimizer;
 import dova.compress.net.Architecture;
 import dova.compress.net.QuantNet;
 import dova.compress.train.TrainingLoop;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -3,7 +3,7 @@ package dova.ingest.replay;
 import dova.ingest.frame.Frame;
 import dova.ingest.frame.FrameCodec;
 import dova.ingest.frame.PixelFormat;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

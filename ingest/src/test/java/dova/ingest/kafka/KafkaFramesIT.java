@@ -203,7 +203,7 @@ class KafkaFramesIT {
         kafka.createTopics(4, topic);
         byte[] px = new byte[10 * 784];
         new java.util.Random(3).nextBytes(px);
-        dova.ingest.idx.LabelledImages data = new dova.ingest.idx.LabelledImages("random", 10, 28, 28, px, new byte[10]);
+        dova.sim.data.LabelledImages data = new dova.sim.data.LabelledImages("random", 10, 28, 28, px, new byte[10]);
         dova.ingest.replay.CameraReplayer r = new dova.ingest.replay.CameraReplayer(new dova.ingest.replay.CameraReplayer.Settings(
                 kafka.bootstrapServers(), topic, 4, 10_000, true, 80, dova.ingest.replay.Drift.NONE, Duration.ofHours(1), 0,
                 PixelFormat.RAW8, 1), data);

@@ -4,7 +4,7 @@ import dova.compress.Baseline;
 import dova.compress.net.Architecture;
 import dova.compress.train.Augmentation;
 import dova.compress.train.Recipe;
-import dova.ingest.idx.DataSet;
+import dova.sim.data.DataSet;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;

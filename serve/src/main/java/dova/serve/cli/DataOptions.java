@@ -1,7 +1,7 @@
 package dova.serve.cli;
 
-import dova.ingest.idx.DataSet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.DataSet;
+import dova.sim.data.LabelledImages;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

@@ -1,6 +1,6 @@
 package dova.serve.cli;
 
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.LabelledImages;
 import dova.sim.ProcessorConfig;
 import dova.sim.eval.Reports;
 import dova.sim.eval.Simulation;

@@ -1,8 +1,8 @@
 package dova.serve.demo;
 
 import dova.ingest.frame.PixelFormat;
-import dova.ingest.idx.DataSet;
-import dova.ingest.idx.LabelledImages;
+import dova.sim.data.DataSet;
+import dova.sim.data.LabelledImages;
 import dova.ingest.kafka.EmbeddedKafka;
 import dova.ingest.replay.CameraReplayer;
 import dova.ingest.replay.Drift;

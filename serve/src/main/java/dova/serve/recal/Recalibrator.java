@@ -220,7 +220,7 @@ public final class Recalibrator implements AutoCloseable {
         }
     }
 
-    private static dova.ingest.idx.LabelledImages images(List<Sample> samples) {
+    private static dova.sim.data.LabelledImages images(List<Sample> samples) {
         int size = samples.get(0).pixels().length;
         byte[] px = new byte[samples.size() * size];
         byte[] labels = new byte[samples.size()];
@@ -229,7 +229,7 @@ public final class Recalibrator implements AutoCloseable {
             labels[i] = (byte) samples.get(i).label();
         }
         int side = (int) Math.round(Math.sqrt(size));
-        return new dova.ingest.idx.LabelledImages("recent", samples.size(), side, size / side, px, labels);
+        return new dova.sim.data.LabelledImages("recent", samples.size(), side, size / side, px, labels);
     }
 
     /** {accuracy on labelled samples, overflow events, labelled count}. */

@@ -37,7 +37,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The service's stream graph (DESIGN.md, "Data flow in serve"):
+ * The service's stream graph (docs/architecture.md, "The path of one frame"):
  *
  * <pre>
  * Kafka frames -> decode + validate ----------------------------> dead letters (reason header)

@@ -1,4 +1,4 @@
-package dova.ingest.idx;
+package dova.sim.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

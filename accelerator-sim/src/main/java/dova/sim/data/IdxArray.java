@@ -1,4 +1,4 @@
-package dova.ingest.idx;
+package dova.sim.data;
 
 import java.util.Arrays;
 
