@@ -48,8 +48,12 @@ public final class FixedPoint {
      * and cannot overflow for any long {@code v}: hardware is a shifter plus an incrementer.
      *
      * @param s shift in [0, 63]
+     * @throws IllegalArgumentException for a shift outside [0, 63]
      */
     public static long roundShift(long v, int s) {
+        if ((s & ~63) != 0) {
+            throw new IllegalArgumentException("roundShift: shift " + s + " outside [0, 63]");
+        }
         if (s == 0) {
             return v;
         }

@@ -73,29 +73,29 @@ public final class CostModel {
                 }
                 long groupUpdates = outElements * taps * ceilDiv(c.inChannelsPerGroup(), lanes);
                 long readBytes = ceilDiv((long) c.weights().length * wb, 8) + ceilDiv(activationReads * ab, 8);
-                costs.add(new LayerCost(l.name(), c.depthwise() ? "dwconv" : "conv", macs, cycles,
+                costs.add(new LayerCost(l.name(), c.depthwise() ? LayerCost.Kind.DEPTHWISE_CONV : LayerCost.Kind.CONV, macs, cycles,
                         (double) macs / ((double) cycles * rows * lanes), readBytes, writeBytes, macs * macPj,
                         groupUpdates * t.addEnergyPicojoules(acc) + outElements * requantPj,
                         (readBytes + writeBytes) * sramPj));
             } else if (l instanceof Add) {
                 long readBytes = 2 * ceilDiv(outElements * ab, 8);
                 double pj = outElements * (2 * t.multEnergyPicojoules(ab, mul) + t.addEnergyPicojoules(Math.min(64, acc + mul)));
-                costs.add(new LayerCost(l.name(), "add", 0, ceilDiv(outElements, rows), 0, readBytes, writeBytes, 0, pj,
+                costs.add(new LayerCost(l.name(), LayerCost.Kind.ADD, 0, ceilDiv(outElements, rows), 0, readBytes, writeBytes, 0, pj,
                         (readBytes + writeBytes) * sramPj));
             } else if (l instanceof MaxPool p) {
                 long window = (long) p.kernel() * p.kernel();
                 long readBytes = ceilDiv(outElements * window * ab, 8);
-                costs.add(new LayerCost(l.name(), "maxpool", 0, ceilDiv(outElements * window, rows), 0, readBytes,
+                costs.add(new LayerCost(l.name(), LayerCost.Kind.MAX_POOL, 0, ceilDiv(outElements * window, rows), 0, readBytes,
                         writeBytes, outElements * window * t.addEnergyPicojoules(ab), 0, (readBytes + writeBytes) * sramPj));
             } else if (l instanceof AvgPool || l instanceof GlobalAvgPool) {
                 TensorSpec in = model.tensor(l.inputs().get(0));
                 long window = l instanceof AvgPool p ? (long) p.kernel() * p.kernel() : (long) in.height() * in.width();
                 long readBytes = ceilDiv(outElements * window * ab, 8);
-                costs.add(new LayerCost(l.name(), l instanceof AvgPool ? "avgpool" : "gap", 0,
+                costs.add(new LayerCost(l.name(), l instanceof AvgPool ? LayerCost.Kind.AVG_POOL : LayerCost.Kind.GLOBAL_AVG_POOL, 0,
                         ceilDiv(outElements * window, rows), 0, readBytes, writeBytes, 0,
                         outElements * (window * t.addEnergyPicojoules(acc) + requantPj), (readBytes + writeBytes) * sramPj));
             } else {
-                costs.add(new LayerCost(l.name(), "flatten", 0, 0, 0, 0, 0, 0, 0, 0));
+                costs.add(new LayerCost(l.name(), LayerCost.Kind.FLATTEN, 0, 0, 0, 0, 0, 0, 0, 0));
             }
         }
         double macArea = (double) rows * lanes * t.multAreaSquareMicrometres(wb, ab)

@@ -12,9 +12,31 @@ package dova.sim.cost;
  * @param accumulateEnergyPicojoules A-bit accumulator updates and M-bit requantization
  * @param bufferEnergyPicojoules SRAM traffic
  */
-public record LayerCost(String name, String kind, long macs, long cycles, double utilisation, long bufferReadBytes,
+public record LayerCost(String name, Kind kind, long macs, long cycles, double utilisation, long bufferReadBytes,
                         long bufferWriteBytes, double computeEnergyPicojoules, double accumulateEnergyPicojoules,
                         double bufferEnergyPicojoules) {
+    /** What the processor does for the layer, as reports name it. */
+    public enum Kind {
+        CONV("conv"), DEPTHWISE_CONV("dwconv"), ADD("add"), MAX_POOL("maxpool"), AVG_POOL("avgpool"),
+        GLOBAL_AVG_POOL("gap"), FLATTEN("flatten");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        /** The short name in reports and JSON. */
+        public String label() {
+            return label;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
+    }
+
     public double energyPicojoules() {
         return computeEnergyPicojoules + accumulateEnergyPicojoules + bufferEnergyPicojoules;
     }

@@ -93,7 +93,7 @@ public final class Reports {
                 LayerCost l = r.cost().layers().get(i);
                 ObjectNode ln = layers.addObject();
                 ln.put("name", l.name());
-                ln.put("kind", l.kind());
+                ln.put("kind", l.kind().label());
                 ln.put("macs", l.macs());
                 ln.put("cycles", l.cycles());
                 ln.put("utilisation", l.utilisation());

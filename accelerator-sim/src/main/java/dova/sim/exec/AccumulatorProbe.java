@@ -5,7 +5,8 @@ import dova.sim.model.Conv2d;
 /**
  * Sees the final A-bit accumulator values of one output channel of a conv layer, before
  * requantization, once per image. Calibration uses it to learn real pre-clamp ranges
- * ({@code acc * Sx * Sw[c]}) and accumulator headroom. Only the fast executor calls it.
+ * ({@code acc * Sx * Sw[c]}) and accumulator headroom. Every executor calls it (the native one from
+ * accumulators captured during its run).
  */
 @FunctionalInterface
 public interface AccumulatorProbe {

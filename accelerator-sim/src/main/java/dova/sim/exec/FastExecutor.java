@@ -209,8 +209,4 @@ final class FastExecutor extends Executor {
             }
         }
     }
-
-    private static int ceilDiv(int a, int b) {
-        return -Math.floorDiv(-a, b);
-    }
 }

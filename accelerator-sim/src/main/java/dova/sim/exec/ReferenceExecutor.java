@@ -25,6 +25,8 @@ final class ReferenceExecutor extends Executor {
         int outPerGroup = c.outChannelsPerGroup();
         int lo = c.activation().qmin(out);
         int hi = c.activation().qmax(out);
+        int area = out.height() * out.width();
+        int[] seen = probe != null ? new int[area] : null;
         for (int outChannel = 0; outChannel < c.outChannels(); outChannel++) {
             int group = outChannel / outPerGroup;
             for (int outY = 0; outY < out.height(); outY++) {
@@ -49,7 +51,13 @@ final class ReferenceExecutor extends Executor {
                         }
                     }
                     y[(outChannel * out.height() + outY) * out.width() + outX] = clamp(rq.apply(acc, outChannel), lo, hi);
+                    if (seen != null) {
+                        seen[outY * out.width() + outX] = (int) acc; // an A-bit value (A <= 32)
+                    }
                 }
+            }
+            if (seen != null) {
+                probe.accumulators(layerIndex, c, outChannel, seen, area);
             }
         }
     }

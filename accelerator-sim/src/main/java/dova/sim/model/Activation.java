@@ -1,13 +1,25 @@
 package dova.sim.model;
 
 /** An activation fused into the requantization clamp (docs/datapath.md section 3). */
-public enum Activation {
+public enum Activation implements WireCode {
     /** Clamp to the output tensor's range only. */
-    NONE,
+    NONE(0),
     /** {@code qmin = 0}. */
-    RELU,
+    RELU(1),
     /** {@code qmin = 0}, {@code qmax = min(2^ba - 1, round(6 / Sy))}. */
-    RELU6;
+    RELU6(2);
+
+    private final int code;
+
+    Activation(int code) {
+        this.code = code;
+    }
+
+    /** The activation's code in the model format. */
+    @Override
+    public int code() {
+        return code;
+    }
 
     /** Lower clamp bound for an output tensor. */
     public int qmin(TensorSpec out) {

@@ -16,5 +16,19 @@ public sealed interface Layer permits Conv2d, Add, MaxPool, AvgPool, GlobalAvgPo
     /** Kind tag used by the file format. */
     Kind kind();
 
-    enum Kind { CONV2D, ADD, MAX_POOL, AVG_POOL, GLOBAL_AVG_POOL, FLATTEN }
+    /** The layer kinds, with their codes in the model format (docs/model-format.md). */
+    enum Kind implements WireCode {
+        CONV2D(0), ADD(1), MAX_POOL(2), AVG_POOL(3), GLOBAL_AVG_POOL(4), FLATTEN(5);
+
+        private final int code;
+
+        Kind(int code) {
+            this.code = code;
+        }
+
+        @Override
+        public int code() {
+            return code;
+        }
+    }
 }

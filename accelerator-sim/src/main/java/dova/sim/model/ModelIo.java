@@ -136,7 +136,7 @@ public final class ModelIo {
             out.writeInt(m.output());
             out.writeInt(m.layers().size());
             for (Layer l : m.layers()) {
-                out.writeByte(l.kind().ordinal());
+                out.writeByte(l.kind().code());
                 out.writeUTF(l.name());
                 writeLayer(out, l);
             }
@@ -152,7 +152,7 @@ public final class ModelIo {
                     c.strideH(), c.strideW(), c.padH(), c.padW(), c.groups()}) {
                 out.writeInt(v);
             }
-            out.writeByte(c.activation().ordinal());
+            out.writeByte(c.activation().code());
             out.writeInt(c.weights().length);
             out.write(c.weights());
             for (int ch = 0; ch < c.outChannels(); ch++) {
@@ -168,7 +168,7 @@ public final class ModelIo {
             out.writeLong(a.leftMultiplier());
             out.writeLong(a.rightMultiplier());
             out.writeByte(a.shift());
-            out.writeByte(a.activation().ordinal());
+            out.writeByte(a.activation().code());
         } else if (l instanceof MaxPool p) {
             for (int v : new int[] {p.input(), p.output(), p.kernel(), p.stride(), p.pad()}) {
                 out.writeInt(v);
@@ -206,11 +206,9 @@ public final class ModelIo {
         return n;
     }
 
-    private static <E extends Enum<E>> E enumAt(E[] values, int ordinal, String what, String layer) {
-        if (ordinal < 0 || ordinal >= values.length) {
-            throw new InvalidModelException("layer " + layer + ": unknown " + what + " code " + ordinal);
-        }
-        return values[ordinal];
+    private static <E extends Enum<E> & WireCode> E byCode(Class<E> type, int code, String what, String layer) {
+        return WireCode.byCode(type, code).orElseThrow(() -> new InvalidModelException("layer " + layer + ": unknown "
+                + what + " code " + code));
     }
 
     private static IntegerModel parse(DataInputStream in) throws IOException {
@@ -239,9 +237,8 @@ public final class ModelIo {
         int output = in.readInt();
         int nl = count(in, "layer");
         List<Layer> layers = new ArrayList<>(nl);
-        Layer.Kind[] kinds = Layer.Kind.values();
         for (int i = 0; i < nl; i++) {
-            Layer.Kind kind = enumAt(kinds, in.readUnsignedByte(), "layer kind", "#" + i);
+            Layer.Kind kind = byCode(Layer.Kind.class, in.readUnsignedByte(), "layer kind", "#" + i);
             String ln = utf(in);
             layers.add(readLayer(in, kind, ln));
         }
@@ -258,7 +255,7 @@ public final class ModelIo {
                 for (int k = 0; k < v.length; k++) {
                     v[k] = in.readInt();
                 }
-                Activation act = enumAt(Activation.values(), in.readUnsignedByte(), "activation", name);
+                Activation act = byCode(Activation.class, in.readUnsignedByte(), "activation", name);
                 int nw = in.readInt();
                 if (nw < 0 || nw > in.available()) {
                     throw new InvalidModelException("layer " + name + ": weight count " + nw + " exceeds the file");
@@ -288,7 +285,7 @@ public final class ModelIo {
                 long ml = in.readLong();
                 long mr = in.readLong();
                 int s = in.readUnsignedByte();
-                Activation act = enumAt(Activation.values(), in.readUnsignedByte(), "activation", name);
+                Activation act = byCode(Activation.class, in.readUnsignedByte(), "activation", name);
                 return new Add(name, l, r, o, ml, mr, s, act);
             }
             case MAX_POOL:

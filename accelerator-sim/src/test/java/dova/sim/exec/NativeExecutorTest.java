@@ -84,7 +84,11 @@ class NativeExecutorTest {
         IntegerModel model = RandomModels.model(seed, wb, ab, cfg.accumulatorBits(), 32, true);
         List<String> fromJava = new ArrayList<>();
         List<String> fromNative = new ArrayList<>();
+        List<String> fromReference = new ArrayList<>();
         Executor pure = Executor.fastJava(model, cfg);
+        Executor reference = Executor.reference(model, cfg);
+        reference.setProbe((layer, conv, channel, acc, count) -> fromReference.add(layer + "/" + channel + ":"
+                + java.util.Arrays.toString(java.util.Arrays.copyOf(acc, count))));
         Executor nat = new NativeExecutor(model, cfg, NativeKernels.isa());
         pure.setProbe((layer, conv, channel, acc, count) -> fromJava.add(layer + "/" + channel + ":"
                 + java.util.Arrays.toString(java.util.Arrays.copyOf(acc, count))));
@@ -95,9 +99,11 @@ class NativeExecutorTest {
             byte[] px = RandomModels.image(rnd, model);
             pure.run(px, 0);
             nat.run(px, 0);
+            reference.run(px, 0);
             assertArrayEquals(pure.logits(), nat.logits(), "logits with the probe set");
         }
         assertEquals(fromJava, fromNative);
+        assertEquals(fromReference, fromJava, "the reference executor's probe sees the same accumulators");
         assertArrayEquals(pure.overflowEvents(), nat.overflowEvents());
     }
 }

@@ -67,7 +67,7 @@ public final class FrameCodec {
             case JPEG -> image(f, "jpg");
         };
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + payload.length);
-        b.put(M0).put(M1).put((byte) VERSION).put((byte) format.ordinal()).putLong(f.frameId()).putLong(f.captureMillis())
+        b.put(M0).put(M1).put((byte) VERSION).put((byte) format.code()).putLong(f.frameId()).putLong(f.captureMillis())
                 .putShort((short) f.width()).putShort((short) f.height()).put((byte) f.channels())
                 .putShort((short) f.label()).putInt(payload.length).put(payload);
         return b.array();
@@ -118,10 +118,8 @@ public final class FrameCodec {
                     + ", this build reads " + VERSION);
         }
         int fmt = b.get() & 0xff;
-        if (fmt >= PixelFormat.values().length) {
-            throw new FrameRejectedException(RejectReason.UNKNOWN_PIXEL_FORMAT, "pixel format code " + fmt);
-        }
-        PixelFormat format = PixelFormat.values()[fmt];
+        PixelFormat format = dova.sim.model.WireCode.byCode(PixelFormat.class, fmt).orElseThrow(
+                () -> new FrameRejectedException(RejectReason.UNKNOWN_PIXEL_FORMAT, "pixel format code " + fmt));
         long frameId = b.getLong();
         long capture = b.getLong();
         int width = b.getShort() & 0xffff;

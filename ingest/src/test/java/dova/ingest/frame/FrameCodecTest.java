@@ -19,6 +19,16 @@ public class FrameCodecTest {
     private final FrameCodec codec = new FrameCodec(1024, 1 << 16);
 
     @Test
+    void pixelFormatCodesAreTheDocumentedOnes() {
+        // docs/frame-format.md: 0 raw 8-bit, 1 PNG, 2 JPEG; byte 3 of every record
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(0, 1, 2), java.util.List.of(PixelFormat.RAW8.code(),
+                PixelFormat.PNG.code(), PixelFormat.JPEG.code()));
+        org.junit.jupiter.api.Assertions.assertEquals(3, PixelFormat.values().length, "a new format needs its code pinned");
+        Frame f = new Frame("c", 1, 2, 2, 2, 1, new byte[4], -1);
+        org.junit.jupiter.api.Assertions.assertEquals(1, FrameCodec.defaults().encode(f, PixelFormat.PNG)[3]);
+    }
+
+    @Test
     void rawAndPngRoundTripExactly() throws Exception {
         for (PixelFormat f : new PixelFormat[] {PixelFormat.RAW8, PixelFormat.PNG}) {
             for (int c : new int[] {1, 3}) {
