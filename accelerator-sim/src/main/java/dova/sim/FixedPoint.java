@@ -104,11 +104,25 @@ public final class FixedPoint {
      * Two multipliers with one shared shift for a residual add (docs/datapath.md section 4): the
      * smaller of the two individual shifts keeps both {@code m} within {@code M} bits.
      *
-     * @return {@code {m1, m2, s}}; an {@code m} of 0 means the two scales are too far apart
+     * @return the two multipliers; an {@code m} of 0 means the two scales are too far apart
      */
-    public static long[] chooseSharedShift(double r1, double r2, int multiplierBits) {
+    public static SharedShift chooseSharedShift(double r1, double r2, int multiplierBits) {
         int s = Math.min(chooseMultiplier(r1, multiplierBits).shift(), chooseMultiplier(r2, multiplierBits).shift());
-        return new long[] {roundHalfAway(Math.scalb(r1, s)), roundHalfAway(Math.scalb(r2, s)), s};
+        return new SharedShift(new Multiplier(roundHalfAway(Math.scalb(r1, s)), s),
+                new Multiplier(roundHalfAway(Math.scalb(r2, s)), s));
+    }
+
+    /** Two multipliers with one shift (a residual add's operands). */
+    public record SharedShift(Multiplier first, Multiplier second) {
+        public SharedShift {
+            if (first.shift() != second.shift()) {
+                throw new IllegalArgumentException("shared shift: " + first.shift() + " and " + second.shift());
+            }
+        }
+
+        public int shift() {
+            return first.shift();
+        }
     }
 
     private static long roundHalfAway(double x) {

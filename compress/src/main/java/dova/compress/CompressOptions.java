@@ -23,6 +23,12 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio, Path fp32Checkpoint,
                               int trainLimit) {
+    /** What quantization-aware training simulates: these widths, with the awareness this run asks for. */
+    public dova.compress.net.QuantTarget target() {
+        return new dova.compress.net.QuantTarget(accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
+                guaranteed);
+    }
+
     public CompressOptions validate() {
         if (accumulatorBits < 8 || accumulatorBits > 32) {
             throw new IllegalArgumentException("--acc-bits must be in [8, 32], got " + accumulatorBits);

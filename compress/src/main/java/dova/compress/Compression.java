@@ -5,7 +5,7 @@ import dova.compress.net.Checkpoint;
 import dova.compress.net.Exporter;
 import dova.compress.net.Pruner;
 import dova.compress.net.QuantNet;
-import dova.compress.net.QuantSettings;
+import dova.compress.net.QuantState;
 import dova.compress.train.EpochStats;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
@@ -107,7 +107,7 @@ public final class Compression {
             }
 
             loop.calibrate(train.head(CALIBRATION_IMAGES), 256);
-            QuantSettings st = net.settings();
+            QuantState st = net.state();
             IntegerModel naive = null;
             String naiveError = null;
             try {
@@ -117,13 +117,7 @@ public final class Compression {
                 log.println("naive post-training export failed: " + naiveError);
             }
 
-            st.quantized = true;
-            st.accumulatorBits = o.accumulatorBits();
-            st.multiplierBits = o.multiplierBits();
-            st.overflow = o.overflow();
-            st.downscalingAware = o.downscalingAware();
-            st.overflowAware = o.overflowAware();
-            st.guaranteed = o.guaranteed();
+            net.quantize(o.target());
             QuantNet qnet = net;
             Schedule schedule = new Schedule(qnet, o, log);
             if (o.overflowAware()) {
@@ -133,7 +127,7 @@ public final class Compression {
             history.addAll(loop.fit("qat", train, o.qatEpochs(), o.batchSize(), o.qatLearningRate(), o.seed() + 2, log,
                     epoch -> {
                         log.printf(Locale.ROOT, "  overflow rate in QAT epoch %d: %.4f%% of outputs%n", epoch,
-                                100 * qnet.settings().overflowRate());
+                                100 * qnet.state().overflowRate());
                         save(qnet, epoch, qatCkpt);
                     },
                     step -> {
@@ -189,7 +183,7 @@ public final class Compression {
          * in-training schedule continues from it.
          */
         void warmStart(TrainingLoop loop, LabelledImages calibration) {
-            QuantSettings st = net.settings();
+            QuantState st = net.state();
             for (int round = 0; round < 64; round++) {
                 st.resetOverflowCounts();
                 last.clear();
@@ -207,7 +201,7 @@ public final class Compression {
         /** One narrowing step for every layer above the target; returns whether anything changed. */
         boolean apply() {
             boolean changed = false;
-            QuantSettings st = net.settings();
+            QuantState st = net.state();
             for (Map.Entry<String, Integer> e : st.weightLimits.entrySet()) {
                 String layer = e.getKey();
                 long[] now = st.overflowCounts.getOrDefault(layer, new long[2]);

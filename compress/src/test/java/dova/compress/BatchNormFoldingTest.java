@@ -14,6 +14,7 @@ import dova.compress.net.BatchNormFolding;
 import dova.compress.net.Exporter;
 import dova.compress.net.Pruner;
 import dova.compress.net.QuantNet;
+import dova.compress.net.QuantTarget;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
 import dova.sim.data.LabelledImages;
@@ -55,7 +56,7 @@ class BatchNormFoldingTest {
 
     @Test
     void foldedNetworkComputesTheSameFunction() {
-        float[] gammaOrMean = loop.net().batchNorm("s1b0c1")[2].getArray().toFloatArray();
+        float[] gammaOrMean = loop.net().batchNorm("s1b0c1").runningMean().getArray().toFloatArray();
         double moved = 0;
         for (float v : gammaOrMean) {
             moved += Math.abs(v);
@@ -77,12 +78,12 @@ class BatchNormFoldingTest {
     void unfoldedNetworksAreRefusedByQuantizationExportAndPruning() {
         QuantNet net = loop.net();
         loop.calibrate(test, 100);
-        net.settings().quantized = true;
+        net.quantize(QuantTarget.PAPER);
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> loop.predict(test, 100));
             assertTrue(e.getMessage().contains("must be folded"), e.getMessage());
         } finally {
-            net.settings().quantized = false;
+            net.setMode(QuantNet.Mode.FP32);
         }
         assertTrue(assertThrows(IllegalStateException.class, () -> Exporter.export(net, "resnet", 16, 12))
                 .getMessage().contains("batch norm"));

@@ -20,18 +20,18 @@ class CheckpointTest {
     void roundTripsParametersAndQuantizationState(@TempDir Path dir) throws Exception {
         QuantNet a = new QuantNet(Architecture.LENET, Architecture.LENET.ops(10, 1), 10, 1, 28, 28);
         TrainingLoop la = TrainingLoop.create(a, 1);
-        a.settings().activationScales.put("conv1", 0.25);
-        a.settings().weightLimits.put("conv2", 17);
-        a.settings().activationBits.put("conv1", 6);
+        a.state().activationScales.put("conv1", 0.25);
+        a.state().weightLimits.put("conv2", 17);
+        a.state().activationBits.put("conv1", 6);
         Path f = dir.resolve("a.ckpt");
         Checkpoint.save(a, 3, f);
         QuantNet b = new QuantNet(Architecture.LENET, Architecture.LENET.ops(10, 1), 10, 1, 28, 28);
         TrainingLoop lb = TrainingLoop.create(b, 2);
         assertEquals(3, Checkpoint.load(b, f));
         assertArrayEquals(a.weight("conv2").getArray().toFloatArray(), b.weight("conv2").getArray().toFloatArray());
-        assertEquals(0.25, b.settings().activationScales.get("conv1"));
-        assertEquals(17, b.settings().weightLimits.get("conv2"));
-        assertEquals(6, b.settings().activationBits.get("conv1"));
+        assertEquals(0.25, b.state().activationScales.get("conv1"));
+        assertEquals(17, b.state().weightLimits.get("conv2"));
+        assertEquals(6, b.state().activationBits.get("conv1"));
         la.model().close();
         lb.model().close();
     }

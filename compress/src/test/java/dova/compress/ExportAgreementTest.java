@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dova.compress.net.Architecture;
 import dova.compress.net.Exporter;
 import dova.compress.net.QuantNet;
+import dova.compress.net.QuantTarget;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
 import dova.sim.data.LabelledImages;
@@ -55,12 +56,7 @@ class ExportAgreementTest {
 
     private static int agreement(int acc, int mul, Overflow mode) {
         QuantNet net = loop.net();
-        net.settings().quantized = true;
-        net.settings().accumulatorBits = acc;
-        net.settings().multiplierBits = mul;
-        net.settings().overflow = mode;
-        net.settings().downscalingAware = true;
-        net.settings().overflowAware = true;
+        net.quantize(new QuantTarget(acc, mul, mode, true, true, false));
         int[] training = loop.predict(test, 100);
         IntegerModel m = Exporter.export(net, "lenet", acc, mul);
         int[] sim = simulate(m, ProcessorConfig.baseline().withAccumulator(acc, mode).withMultiplierBits(mul));
@@ -110,11 +106,7 @@ class ExportAgreementTest {
         IntegerModel m = Exporter.export(net, "lenet", width, 12, true, clamped);
         assertFalse(clamped.isEmpty());
         assertTrue(e.getMessage().startsWith("layer " + clamped.get(0).split("/")[0]), e.getMessage() + " vs " + clamped);
-        net.settings().quantized = true;
-        net.settings().accumulatorBits = width;
-        net.settings().multiplierBits = 12;
-        net.settings().overflow = Overflow.WRAP;
-        net.settings().overflowAware = true;
+        net.quantize(new QuantTarget(width, 12, Overflow.WRAP, true, true, false));
         int[] training = loop.predict(test, 100);
         int[] sim = simulate(m, ProcessorConfig.baseline().withAccumulator(width, Overflow.WRAP).withMultiplierBits(12));
         System.err.printf("A%d/M12 WRAP, %d biases clamped: %d/%d identical predictions%n", width, clamped.size(),
@@ -136,10 +128,7 @@ class ExportAgreementTest {
         QuantNet net = loop.net();
         LabelledImages few = test.head(40);
         int bits = 16;
-        net.settings().quantized = true;
-        net.settings().accumulatorBits = bits;
-        net.settings().multiplierBits = 12;
-        net.settings().overflow = Overflow.WRAP;
+        net.quantize(new QuantTarget(bits, 12, Overflow.WRAP, true, true, false));
         IntegerModel m = Exporter.export(net, "lenet", bits, 12);
         dova.sim.model.Conv2d c = (dova.sim.model.Conv2d) m.layers().get(0);
         long expected = 0;
@@ -168,11 +157,10 @@ class ExportAgreementTest {
         assertTrue(expected > 0, "this naive model overflows 16 bits in its first layer");
         for (Overflow mode : Overflow.values()) {
             for (boolean aware : new boolean[] {true, false}) {
-                net.settings().overflow = mode;
-                net.settings().overflowAware = aware;
-                net.settings().resetOverflowCounts();
+                net.quantize(new QuantTarget(bits, 12, mode, true, aware, false));
+                net.state().resetOverflowCounts();
                 loop.predict(few, 20);
-                long[] counts = net.settings().overflowCounts.get(c.name());
+                long[] counts = net.state().overflowCounts.get(c.name());
                 assertEquals(expected, counts[0], mode + (aware ? " simulated" : " exact sums"));
                 assertEquals((long) few.count() * c.outChannels() * h * w, counts[1]);
             }
@@ -181,7 +169,7 @@ class ExportAgreementTest {
 
     @Test
     void fp32TrainingLearnsSomething() {
-        loop.net().settings().quantized = false;
+        loop.net().setMode(QuantNet.Mode.FP32);
         double acc = TrainingLoop.accuracy(loop.predict(test, 100), test);
         assertTrue(acc > 0.85, "one epoch on 3200 MNIST images should exceed 85%, got " + acc);
     }

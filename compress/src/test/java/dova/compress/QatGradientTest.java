@@ -14,6 +14,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import dova.compress.net.Architecture;
 import dova.compress.net.QuantNet;
+import dova.compress.net.QuantTarget;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
 import dova.sim.data.LabelledImages;
@@ -95,13 +96,7 @@ class QatGradientTest {
     @ParameterizedTest
     @EnumSource(Overflow.class)
     void gradientsAreFiniteAndIndependentOfCollections(Overflow mode) throws InterruptedException {
-        var s = loop.net().settings();
-        s.quantized = true;
-        s.accumulatorBits = 16;
-        s.multiplierBits = 12;
-        s.overflow = mode;
-        s.downscalingAware = true;
-        s.overflowAware = true;
+        loop.net().quantize(new QuantTarget(16, 12, mode, true, true, false));
         try {
             Map<String, float[]> quiet = gradients(false);
             Map<String, float[]> disturbed = gradients(true);
@@ -116,7 +111,7 @@ class QatGradientTest {
             }
             assertTrue(nonZero > 1000, "the backward pass reached the parameters: " + nonZero + " non-zero gradients");
         } finally {
-            s.quantized = false;
+            loop.net().setMode(QuantNet.Mode.FP32);
         }
     }
 }

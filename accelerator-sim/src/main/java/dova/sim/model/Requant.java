@@ -26,10 +26,10 @@ final class Requant {
                    Activation act) {
         choose(sl / sy, bits, name, 0);
         choose(sr / sy, bits, name, 1);
-        long[] q = FixedPoint.chooseSharedShift(sl / sy, sr / sy, bits);
-        long ml = q[0];
-        long mr = q[1];
-        int s = (int) q[2];
+        FixedPoint.SharedShift q = FixedPoint.chooseSharedShift(sl / sy, sr / sy, bits);
+        long ml = q.first().m();
+        long mr = q.second().m();
+        int s = q.shift();
         if (ml == 0 || mr == 0) {
             throw new InvalidModelException("layer " + name + ": operand scales " + sl + " and " + sr
                     + " are too far apart for one shared shift with " + bits + "-bit multipliers");

@@ -1,6 +1,5 @@
 package dova.compress.net;
 
-import ai.djl.nn.Parameter;
 
 /**
  * Folds batch normalization into the preceding convolution, the step between FP32 training and
@@ -45,12 +44,12 @@ public final class BatchNormFolding {
             }
             float[] w = from.weight(name).getArray().toFloatArray();
             float[] b = from.bias(name).getArray().toFloatArray();
-            Parameter[] bn = from.batchNorm(name);
+            QuantNet.BatchNormParameters bn = from.batchNorm(name);
             if (bn != null) {
-                float[] gamma = bn[0].getArray().toFloatArray();
-                float[] beta = bn[1].getArray().toFloatArray();
-                float[] mean = bn[2].getArray().toFloatArray();
-                float[] var = bn[3].getArray().toFloatArray();
+                float[] gamma = bn.gamma().getArray().toFloatArray();
+                float[] beta = bn.beta().getArray().toFloatArray();
+                float[] mean = bn.runningMean().getArray().toFloatArray();
+                float[] var = bn.runningVar().getArray().toFloatArray();
                 int per = w.length / b.length;
                 for (int c = 0; c < b.length; c++) {
                     if (!(var[c] >= 0) || !Float.isFinite(gamma[c]) || !Float.isFinite(mean[c])) {
@@ -68,9 +67,9 @@ public final class BatchNormFolding {
             to.weight(name).getArray().set(w);
             to.bias(name).getArray().set(b);
         }
-        to.settings().activationScales.putAll(from.settings().activationScales);
-        to.settings().weightLimits.putAll(from.settings().weightLimits);
-        to.settings().activationBits.putAll(from.settings().activationBits);
+        to.state().activationScales.putAll(from.state().activationScales);
+        to.state().weightLimits.putAll(from.state().weightLimits);
+        to.state().activationBits.putAll(from.state().activationBits);
         return folded;
     }
 }

@@ -33,7 +33,7 @@ public final class Checkpoint {
             out.writeInt(VERSION);
             out.writeUTF(net.architecture().id());
             out.writeInt(epoch);
-            QuantSettings st = net.settings();
+            QuantState st = net.state();
             out.writeInt(st.activationScales.size());
             for (Map.Entry<String, Double> e : st.activationScales.entrySet()) {
                 out.writeUTF(e.getKey());
@@ -109,7 +109,7 @@ public final class Checkpoint {
                         + "'");
             }
             int epoch = in.readInt();
-            QuantSettings st = new QuantSettings();
+            QuantState st = new QuantState();
             int ns = in.readInt();
             for (int i = 0; i < ns; i++) {
                 st.activationScales.put(in.readUTF(), in.readDouble());
@@ -155,11 +155,11 @@ public final class Checkpoint {
             for (Parameter p : net.getDirectParameters().values()) {
                 p.getArray().set(values[i++]);
             }
-            net.settings().activationScales.clear();
-            net.settings().activationScales.putAll(st.activationScales);
-            net.settings().weightLimits.putAll(st.weightLimits);
-            net.settings().activationBits.clear();
-            net.settings().activationBits.putAll(st.activationBits);
+            net.state().activationScales.clear();
+            net.state().activationScales.putAll(st.activationScales);
+            net.state().weightLimits.putAll(st.weightLimits);
+            net.state().activationBits.clear();
+            net.state().activationBits.putAll(st.activationBits);
             return epoch;
         } catch (EOFException e) {
             throw new IOException(file + ": truncated checkpoint");

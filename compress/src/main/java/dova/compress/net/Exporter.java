@@ -1,7 +1,6 @@
 package dova.compress.net;
 
 import dova.sim.FixedPoint;
-import dova.sim.model.Activation;
 import dova.sim.model.IntegerModel;
 import dova.sim.model.InvalidModelException;
 import dova.sim.model.ModelBuilder;
@@ -34,88 +33,87 @@ public final class Exporter {
      */
     public static IntegerModel export(QuantNet net, String name, int accumulatorBits, int multiplierBits,
                                       boolean clampBiases, java.util.List<String> clamped) {
-        QuantSettings st = net.settings();
         if (net.hasBatchNorm()) {
             throw new IllegalStateException("network " + name + " still has batch norm: fold it (BatchNormFolding) before export");
         }
-        if (st.activationScales.isEmpty()) {
+        if (net.state().activationScales.isEmpty()) {
             throw new IllegalStateException("network " + name + " is not calibrated: run calibration before export");
         }
+        QuantPlan plan = net.plan();
         int[] in = {(int) net.inputShape().get(0), (int) net.inputShape().get(1), (int) net.inputShape().get(2)};
         ModelBuilder b = new ModelBuilder(name, 8, 8, accumulatorBits, multiplierBits);
-        int t = b.input("image", in[0], in[1], in[2], 1 / 255.0);
-        double sx = 1 / 255.0;
-        boolean xUnsigned = true;
-        int xMax = 255; // largest |integer| of the current tensor
+        int t = b.input("image", in[0], in[1], in[2], QuantPlan.Tensor.IMAGE.scale());
         Map<String, Integer> saved = new HashMap<>();
-        for (Op op : net.ops()) {
-            if (op instanceof Op.Conv || op instanceof Op.Dense) {
-                String layer = op instanceof Op.Conv c ? c.name() : ((Op.Dense) op).name();
-                boolean relu = op instanceof Op.Conv c ? c.relu() : ((Op.Dense) op).relu();
-                float[] w = net.weight(layer).getArray().toFloatArray();
-                float[] bias = net.bias(layer).getArray().toFloatArray();
-                int oc = bias.length;
-                int limit = st.weightLimits.get(layer);
-                float[] sw = QuantNet.weightScales(w, oc, limit);
-                if (st.guaranteed) {
-                    sw = QuantNet.guaranteedScales(w, bias, sw, sx, xMax, accumulatorBits);
-                }
-                int per = w.length / oc;
-                byte[] wq = new byte[w.length];
-                for (int i = 0; i < w.length; i++) {
-                    wq[i] = (byte) Math.max(-limit, Math.min(limit, Math.rint(w[i] / sw[i / per])));
-                }
-                int[] bq = new int[oc];
-                double[] swd = new double[oc];
-                for (int c = 0; c < oc; c++) {
-                    swd[c] = sw[c];
-                    double v = Math.rint(bias[c] / (float) (sx * sw[c]));
-                    if (!FixedPoint.fitsSigned((long) v, accumulatorBits) && clampBiases) {
-                        v = Math.max(FixedPoint.minSigned(accumulatorBits), Math.min(FixedPoint.maxSigned(accumulatorBits), v));
-                        if (clamped != null) {
-                            clamped.add(layer + "/" + c);
-                        }
-                    }
-                    if (!FixedPoint.fitsSigned((long) v, accumulatorBits)) {
-                        throw new InvalidModelException("layer " + layer + ", channel " + c + ": bias " + (long) v
-                                + " does not fit a " + accumulatorBits + "-bit accumulator (use more accumulator bits"
-                                + " or retrain with overflow-aware training at this width)");
-                    }
-                    bq[c] = (int) v;
-                }
-                double sy = st.activationScales.get(layer);
-                Activation act = relu ? Activation.RELU : Activation.NONE;
-                if (op instanceof Op.Conv c) {
-                    t = b.conv(layer, t, oc, c.kernel(), c.stride(), c.pad(), c.groups(), wq, bq, swd, sy, act);
-                } else {
-                    t = b.dense(layer, t, oc, wq, bq, swd, sy, act);
-                }
-                int bits = st.activationBits.getOrDefault(layer, 8);
-                if (bits != 8) {
-                    b.narrow(t, bits);
-                }
-                sx = sy;
-                xUnsigned = relu;
-                xMax = relu ? (1 << bits) - 1 : 1 << (bits - 1);
-            } else if (op instanceof Op.MaxPool p) {
+        for (QuantPlan.Step step : plan.steps()) {
+            if (step instanceof QuantPlan.Weighted layer) {
+                t = weighted(net, b, t, layer, accumulatorBits, clampBiases, clamped);
+            } else if (step instanceof QuantPlan.PassThrough pass && pass.op() instanceof Op.MaxPool p) {
                 t = b.maxPool(p.name(), t, p.kernel(), p.stride(), 0);
-            } else if (op instanceof Op.GlobalAvgPool g) {
-                double sy = st.activationScales.get(g.name());
-                t = b.globalAvgPool(g.name(), t, sy);
-                sx = sy;
-                xMax = xUnsigned ? 255 : 128;
-            } else if (op instanceof Op.Flatten f) {
+            } else if (step instanceof QuantPlan.PassThrough pass && pass.op() instanceof Op.Flatten f) {
                 t = b.flatten(f.name(), t);
-            } else if (op instanceof Op.Save s) {
+            } else if (step instanceof QuantPlan.GlobalPool g) {
+                t = b.globalAvgPool(g.name(), t, g.outScale());
+            } else if (step instanceof QuantPlan.Save s) {
                 saved.put(s.tag(), t);
-            } else if (op instanceof Op.Residual r) {
-                double sy = st.activationScales.get(r.name());
-                t = b.add(r.name(), t, saved.get(r.tag()), sy, r.relu() ? Activation.RELU : Activation.NONE);
-                sx = sy;
-                xUnsigned = r.relu();
-                xMax = xUnsigned ? 255 : 128;
+            } else if (step instanceof QuantPlan.Residual r) {
+                t = b.add(r.name(), t, saved.get(r.tag()), r.outScale(), r.activation());
+            } else {
+                throw new IllegalStateException("no export for " + step);
             }
         }
         return b.build(t);
+    }
+
+    /** One conv or dense layer: its integers computed as the quantized forward computes them. */
+    private static int weighted(QuantNet net, ModelBuilder b, int t, QuantPlan.Weighted layer, int accumulatorBits,
+                                boolean clampBiases, java.util.List<String> clamped) {
+        String name = layer.name();
+        float[] w = net.weight(name).getArray().toFloatArray();
+        float[] bias = net.bias(name).getArray().toFloatArray();
+        int oc = bias.length;
+        int limit = layer.weightLimit();
+        int per = w.length / oc;
+        float[] maxima = new float[oc];
+        for (int c = 0; c < oc; c++) {
+            for (int i = c * per; i < (c + 1) * per; i++) {
+                maxima[c] = Math.max(maxima[c], Math.abs(w[i]));
+            }
+        }
+        // the width the scales are bounded for in guaranteed mode is the export's own
+        QuantTarget target = net.target() == null ? null : new QuantTarget(accumulatorBits, net.target().multiplierBits(),
+                net.target().overflow(), net.target().downscalingAware(), net.target().overflowAware(),
+                net.target().guaranteed());
+        float[] sw = layer.weightScales(maxima, () -> w, () -> bias, target);
+        byte[] wq = new byte[w.length];
+        for (int i = 0; i < w.length; i++) {
+            wq[i] = (byte) Math.max(-limit, Math.min(limit, Math.rint(w[i] / sw[i / per])));
+        }
+        double[] sxw = layer.biasScales(sw);
+        int[] bq = new int[oc];
+        double[] swd = new double[oc];
+        for (int c = 0; c < oc; c++) {
+            swd[c] = sw[c];
+            double v = Math.rint(bias[c] / (float) sxw[c]);
+            if (!FixedPoint.fitsSigned((long) v, accumulatorBits) && clampBiases) {
+                v = Math.max(FixedPoint.minSigned(accumulatorBits), Math.min(FixedPoint.maxSigned(accumulatorBits), v));
+                if (clamped != null) {
+                    clamped.add(name + "/" + c);
+                }
+            }
+            if (!FixedPoint.fitsSigned((long) v, accumulatorBits)) {
+                throw new InvalidModelException("layer " + name + ", channel " + c + ": bias " + (long) v
+                        + " does not fit a " + accumulatorBits + "-bit accumulator (use more accumulator bits"
+                        + " or retrain with overflow-aware training at this width)");
+            }
+            bq[c] = (int) v;
+        }
+        int out = layer.op() instanceof Op.Conv c
+                ? b.conv(name, t, oc, c.kernel(), c.stride(), c.pad(), c.groups(), wq, bq, swd, layer.outScale(),
+                        layer.activation())
+                : b.dense(name, t, oc, wq, bq, swd, layer.outScale(), layer.activation());
+        if (layer.bits() != 8) {
+            b.narrow(out, layer.bits());
+        }
+        return out;
     }
 }

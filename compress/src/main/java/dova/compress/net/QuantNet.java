@@ -51,14 +51,26 @@ public final class QuantNet extends AbstractBlock {
     private final Shape inputShape;
     private final Map<String, Parameter> weights = new LinkedHashMap<>();
     private final Map<String, Parameter> biases = new LinkedHashMap<>();
-    /** Batch-norm parameters of convs that have one: gamma, beta, running mean, running variance. */
-    private final Map<String, Parameter[]> batchNorms = new LinkedHashMap<>();
-    /** Input shape (C, H, W) of each conv / dense op, and whether each op's output is unsigned. */
-    private final Map<String, int[]> inShapes = new HashMap<>();
-    private final Map<String, Boolean> unsignedOut = new LinkedHashMap<>();
-    private final QuantSettings settings = new QuantSettings();
-    /** For each conv / dense op, the conv / dense op whose output it reads (through pools and flatten), if any. */
-    private final Map<String, String> producers = new HashMap<>();
+    /** Batch-norm parameters of the convs that have one. */
+    private final Map<String, BatchNormParameters> batchNorms = new LinkedHashMap<>();
+    private final NetShapes shapes;
+    private final QuantState settings = new QuantState();
+    private Mode mode = Mode.FP32;
+    private QuantTarget target;
+
+    /** What the forward pass computes. */
+    public enum Mode {
+        /** The FP32 network. */
+        FP32,
+        /** The FP32 network, recording each tensor's maxima for {@link QuantState#finishCalibration}. */
+        CALIBRATING,
+        /** The simulation of the processor's integer datapath at {@link #target()}. */
+        QUANTIZED
+    }
+
+    /** A convolution's batch norm: scale, shift, and the running statistics that inference uses. */
+    public record BatchNormParameters(Parameter gamma, Parameter beta, Parameter runningMean, Parameter runningVar) {
+    }
 
     public QuantNet(Architecture architecture, List<Op> ops, int classes, int channels, int height, int width) {
         super(VERSION);
@@ -66,28 +78,10 @@ public final class QuantNet extends AbstractBlock {
         this.ops = List.copyOf(ops);
         this.classes = classes;
         this.inputShape = new Shape(channels, height, width);
-        int c = channels;
-        int h = height;
-        int w = width;
-        boolean unsigned = true; // pixels
-        Map<String, int[]> saved = new HashMap<>();
-        String producer = null; // the weighted op whose output is the current tensor
-        for (Op op : ops) {
-            if (op instanceof Op.Conv || op instanceof Op.Dense) {
-                String n = op instanceof Op.Conv cv ? cv.name() : ((Op.Dense) op).name();
-                if (producer != null) {
-                    producers.put(n, producer);
-                }
-                producer = n;
-            } else if (op instanceof Op.Residual || op instanceof Op.GlobalAvgPool || op instanceof Op.Save) {
-                producer = null; // residual and pooled tensors are shared or fixed: never narrowed
-            }
+        this.shapes = new NetShapes(this.ops, classes, channels, height, width);
+        for (Op op : this.ops) {
             if (op instanceof Op.Conv conv) {
-                if (c % conv.groups() != 0 || conv.outChannels() % conv.groups() != 0) {
-                    throw new IllegalArgumentException(conv.name() + ": groups " + conv.groups() + " must divide "
-                            + c + " input and " + conv.outChannels() + " output channels");
-                }
-                inShapes.put(conv.name(), new int[] {c, h, w});
+                int c = shapes.input(conv.name())[0];
                 weights.put(conv.name(), addParameter(Parameter.builder().setName(conv.name() + "_weight")
                         .setType(Parameter.Type.WEIGHT)
                         .optShape(new Shape(conv.outChannels(), c / conv.groups(), conv.kernel(), conv.kernel())).build()));
@@ -95,7 +89,7 @@ public final class QuantNet extends AbstractBlock {
                         .setType(Parameter.Type.BIAS).optShape(new Shape(conv.outChannels())).build()));
                 if (conv.batchNorm()) {
                     Shape per = new Shape(conv.outChannels());
-                    batchNorms.put(conv.name(), new Parameter[] {
+                    batchNorms.put(conv.name(), new BatchNormParameters(
                         addParameter(Parameter.builder().setName(conv.name() + "_gamma").setType(Parameter.Type.GAMMA)
                                 .optShape(per).build()),
                         addParameter(Parameter.builder().setName(conv.name() + "_beta").setType(Parameter.Type.BETA)
@@ -103,52 +97,17 @@ public final class QuantNet extends AbstractBlock {
                         addParameter(Parameter.builder().setName(conv.name() + "_runningMean")
                                 .setType(Parameter.Type.RUNNING_MEAN).optShape(per).optRequiresGrad(false).build()),
                         addParameter(Parameter.builder().setName(conv.name() + "_runningVar")
-                                .setType(Parameter.Type.RUNNING_VAR).optShape(per).optRequiresGrad(false).build())});
+                                .setType(Parameter.Type.RUNNING_VAR).optShape(per).optRequiresGrad(false).build())));
                 }
-                c = conv.outChannels();
-                h = (h + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
-                w = (w + 2 * conv.pad() - conv.kernel()) / conv.stride() + 1;
-                unsigned = conv.relu();
-                unsignedOut.put(conv.name(), unsigned);
                 settings.weightLimits.put(conv.name(), 127);
             } else if (op instanceof Op.Dense dense) {
-                if (h != 1 || w != 1) {
-                    throw new IllegalArgumentException(dense.name() + ": needs a flattened or pooled input, got "
-                            + c + "x" + h + "x" + w);
-                }
-                inShapes.put(dense.name(), new int[] {c, 1, 1});
+                int c = shapes.input(dense.name())[0];
                 weights.put(dense.name(), addParameter(Parameter.builder().setName(dense.name() + "_weight")
                         .setType(Parameter.Type.WEIGHT).optShape(new Shape(dense.outputs(), c)).build()));
                 biases.put(dense.name(), addParameter(Parameter.builder().setName(dense.name() + "_bias")
                         .setType(Parameter.Type.BIAS).optShape(new Shape(dense.outputs())).build()));
-                c = dense.outputs();
-                unsigned = dense.relu();
-                unsignedOut.put(dense.name(), unsigned);
                 settings.weightLimits.put(dense.name(), 127);
-            } else if (op instanceof Op.MaxPool p) {
-                h = (h - p.kernel()) / p.stride() + 1;
-                w = (w - p.kernel()) / p.stride() + 1;
-            } else if (op instanceof Op.GlobalAvgPool g) {
-                h = 1;
-                w = 1;
-                unsignedOut.put(g.name(), unsigned);
-            } else if (op instanceof Op.Flatten) {
-                c = c * h * w;
-                h = 1;
-                w = 1;
-            } else if (op instanceof Op.Save s) {
-                saved.put(s.tag(), new int[] {c, h, w});
-            } else if (op instanceof Op.Residual r) {
-                int[] s = saved.get(r.tag());
-                if (s == null || s[0] != c || s[1] != h || s[2] != w) {
-                    throw new IllegalArgumentException(r.name() + ": residual operand shapes differ");
-                }
-                unsigned = r.relu();
-                unsignedOut.put(r.name(), unsigned);
             }
-        }
-        if (c != classes || h != 1 || w != 1) {
-            throw new IllegalArgumentException("network ends in " + c + "x" + h + "x" + w + ", expected " + classes + " logits");
         }
     }
 
@@ -168,13 +127,52 @@ public final class QuantNet extends AbstractBlock {
         return inputShape;
     }
 
-    public QuantSettings settings() {
+    public QuantState state() {
         return settings;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The processor the quantized forward simulates, or null before {@link #quantize}. */
+    public QuantTarget target() {
+        return target;
+    }
+
+    /** From now on the forward simulates {@code target}'s integer datapath. */
+    public void quantize(QuantTarget target) {
+        if (target == null) {
+            throw new IllegalArgumentException("quantize: target must be set");
+        }
+        this.target = target;
+        this.mode = Mode.QUANTIZED;
+    }
+
+    /**
+     * Sets the mode; {@link Mode#QUANTIZED} needs a target set before by {@link #quantize}
+     * (switching back and forth keeps it).
+     */
+    public void setMode(Mode mode) {
+        if (mode == Mode.QUANTIZED && target == null) {
+            throw new IllegalStateException("no quantization target: call quantize(QuantTarget) first");
+        }
+        this.mode = mode;
     }
 
     /** The conv / dense op whose output {@code op} reads directly (through pools), or null. */
     public String producer(String op) {
-        return producers.get(op);
+        return shapes.producer(op);
+    }
+
+    /** The network's shapes (input of every weighted op, signs, pool areas). */
+    public NetShapes shapes() {
+        return shapes;
+    }
+
+    /** The integer datapath of this network under its current quantization state. */
+    public QuantPlan plan() {
+        return QuantPlan.of(ops, shapes, settings);
     }
 
     public Parameter weight(String op) {
@@ -185,8 +183,8 @@ public final class QuantNet extends AbstractBlock {
         return biases.get(op);
     }
 
-    /** Gamma, beta, running mean and running variance of a conv with batch norm, or null. */
-    public Parameter[] batchNorm(String op) {
+    /** The batch norm of a conv that has one, or null. */
+    public BatchNormParameters batchNorm(String op) {
         return batchNorms.get(op);
     }
 
@@ -210,18 +208,20 @@ public final class QuantNet extends AbstractBlock {
 
     /** Input shape {C, H, W} of a conv or dense op. */
     public int[] inShape(String op) {
-        return inShapes.get(op).clone();
+        return shapes.input(op);
     }
 
     /** Whether the tensor produced by a conv, dense, residual or global-pool op is unsigned. */
     public boolean unsignedOutput(String op) {
-        return unsignedOut.get(op);
+        return shapes.unsignedOutput(op);
     }
 
     /** Largest integer of each op output at its current width (255 / 127 at 8 bits), for calibration. */
     public Map<String, Integer> outputQmax() {
         Map<String, Integer> m = new LinkedHashMap<>();
-        unsignedOut.forEach((k, v) -> m.put(k, settings.qmax(k, v)));
+        for (String k : shapes.requantizedOutputs()) {
+            m.put(k, settings.qmax(k, shapes.unsignedOutput(k)));
+        }
         return m;
     }
 
@@ -233,7 +233,7 @@ public final class QuantNet extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
-        return new NDList(settings.quantized ? forwardInteger(store, x, training) : forwardFloat(store, x, training));
+        return new NDList(mode == Mode.QUANTIZED ? forwardInteger(store, x, training) : forwardFloat(store, x, training));
     }
 
     private NDArray value(ParameterStore store, Parameter p, NDArray like, boolean training) {
@@ -241,7 +241,7 @@ public final class QuantNet extends AbstractBlock {
     }
 
     private void observe(String name, NDArray y) {
-        if (settings.calibrating) {
+        if (mode == Mode.CALIBRATING) {
             double max = y.abs().max().toType(DataType.FLOAT64, false).getDouble();
             settings.observedMax.computeIfAbsent(name, k -> new double[2]);
             double[] acc = settings.observedMax.get(name);
@@ -260,10 +260,10 @@ public final class QuantNet extends AbstractBlock {
                         value(store, biases.get(conv.name()), x, training), new Shape(conv.stride(), conv.stride()),
                         new Shape(conv.pad(), conv.pad()), new Shape(1, 1), conv.groups()).singletonOrThrow();
                 if (conv.batchNorm()) {
-                    Parameter[] bn = batchNorms.get(conv.name());
-                    x = ai.djl.nn.norm.BatchNorm.batchNorm(x, value(store, bn[2], x, training), value(store, bn[3], x, training),
-                            value(store, bn[0], x, training), value(store, bn[1], x, training), 1, BN_MOMENTUM, BN_EPSILON,
-                            training).singletonOrThrow();
+                    BatchNormParameters bn = batchNorms.get(conv.name());
+                    x = ai.djl.nn.norm.BatchNorm.batchNorm(x, value(store, bn.runningMean(), x, training),
+                            value(store, bn.runningVar(), x, training), value(store, bn.gamma(), x, training),
+                            value(store, bn.beta(), x, training), 1, BN_MOMENTUM, BN_EPSILON, training).singletonOrThrow();
                 }
                 if (conv.relu()) {
                     x = ai.djl.nn.Activation.relu(x);
@@ -339,7 +339,7 @@ public final class QuantNet extends AbstractBlock {
      * it is {@code accValue}) comes from {@link #accumulatorValues}.
      */
     private NDArray requantize(NDArray acc, NDArray accValue, NDArray held, NDArray factor, float lo, float hi) {
-        NDArray keep = settings.overflowAware && settings.overflow == Overflow.SATURATE
+        NDArray keep = target.overflowAware() && target.overflow() == Overflow.SATURATE
                 ? equalMask(held, accValue) : null;
         NDArray scaledHeld = held.mul(factor);
         scaledHeld.addi(constant(scaledHeld, 0.5f));
@@ -453,118 +453,98 @@ public final class QuantNet extends AbstractBlock {
                     + " before quantization (BatchNormFolding.fold)");
         }
         NDManager mgr = pixels.getManager();
-        NDArray x = pixels;                     // integers 0..255, scale 1/255
-        double sx = 1 / 255.0;
-        boolean xUnsigned = true;
-        int xMax = 255; // largest |integer| of the current tensor
+        QuantPlan plan = plan();
+        NDArray x = pixels; // integers 0..255, scale 1/255
         Map<String, NDArray> saved = new HashMap<>();
-        Map<String, Double> savedScale = new HashMap<>();
-        double accMax = FixedPoint.maxSigned(settings.accumulatorBits);
-        double accMin = FixedPoint.minSigned(settings.accumulatorBits);
-        for (Op op : ops) {
-            if (op instanceof Op.Conv || op instanceof Op.Dense) {
-                String name = op instanceof Op.Conv c ? c.name() : ((Op.Dense) op).name();
-                boolean relu = op instanceof Op.Conv c ? c.relu() : ((Op.Dense) op).relu();
-                if (op instanceof Op.Dense) {
-                    x = x.reshape(x.getShape().get(0), -1);
-                }
-                NDArray wv = value(store, weights.get(name), x, training);
-                NDArray bv = value(store, biases.get(name), x, training);
-                int oc = (int) wv.getShape().get(0);
-                int limit = settings.weightLimits.get(name);
-                float[] sw = scalesFromMaxima(channelMaxima(wv), limit);
-                if (settings.guaranteed) {
-                    sw = guaranteedScales(wv.toFloatArray(), bv.toFloatArray(), sw, sx, xMax,
-                            settings.accumulatorBits);
-                }
-                Shape wShape = wv.getShape();
-                Shape bcast = wShape.dimension() == 4 ? new Shape(oc, 1, 1, 1) : new Shape(oc, 1);
-                NDArray swArr = mgr.create(sw).reshape(bcast);
-                NDArray wq = roundSte(wv.div(swArr)).clip(-limit, limit);
-                double[] sxw = new double[oc];
-                float[] sxwF = new float[oc];
-                for (int c = 0; c < oc; c++) {
-                    sxw[c] = sx * sw[c];
-                    sxwF[c] = (float) sxw[c];
-                }
-                NDArray bq = roundSte(bv.div(mgr.create(sxwF))).clip(accMin, accMax);
-                NDArray acc;
-                if (op instanceof Op.Conv conv) {
-                    acc = Conv2d.conv2d(x, wq, bq, new Shape(conv.stride(), conv.stride()), new Shape(conv.pad(), conv.pad()),
-                            new Shape(1, 1), conv.groups()).singletonOrThrow();
-                } else {
-                    acc = Linear.linear(x, wq, bq).singletonOrThrow();
-                }
-                // Values (no autograd) and gradient path are separate: the processor's accumulator and
-                // requantized output are computed on detached tensors, the gradient flows straight
-                // through wrapping and rounding (and is cut where SATURATE clamps).
-                NDArray accValue = acc.stopGradient();
-                long[] counts = null;
-                if (!training || settings.overflowAware) {
-                    counts = settings.overflowCounts.computeIfAbsent(name, k -> new long[2]);
-                    counts[1] += acc.size();
-                }
-                NDArray held = accumulatorValues(accValue, accMin, accMax, settings.overflowAware, counts);
-                double sy = settings.activationScales.get(name);
-                float[] reff = new float[oc];
-                for (int c = 0; c < oc; c++) {
-                    double r = sxw[c] / sy;
-                    reff[c] = (float) (settings.downscalingAware
-                            ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
-                }
-                Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
-                int qmax = settings.qmax(name, relu);
-                x = requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), relu ? 0 : -qmax - 1, qmax);
-                sx = sy;
-                xUnsigned = relu;
-                xMax = relu ? qmax : qmax + 1;
-            } else if (op instanceof Op.MaxPool p) {
+        double accMax = FixedPoint.maxSigned(target.accumulatorBits());
+        double accMin = FixedPoint.minSigned(target.accumulatorBits());
+        for (QuantPlan.Step step : plan.steps()) {
+            if (step instanceof QuantPlan.Weighted layer) {
+                x = weighted(store, layer, x, mgr, accMin, accMax, training);
+            } else if (step instanceof QuantPlan.PassThrough pass && pass.op() instanceof Op.MaxPool p) {
                 x = Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
                         new Shape(0, 0), false);
-            } else if (op instanceof Op.GlobalAvgPool g) {
-                int gh = (int) x.getShape().get(2);
-                int gw = (int) x.getShape().get(3);
+            } else if (step instanceof QuantPlan.PassThrough) {
+                x = x.reshape(x.getShape().get(0), -1); // flatten
+            } else if (step instanceof QuantPlan.GlobalPool g) {
                 NDArray sum = x.sum(new int[] {2, 3}, true);
                 NDArray sumValue = sum.stopGradient();
-                NDArray held = accumulatorValues(sumValue, accMin, accMax, settings.overflowAware, null);
-                double sy = settings.activationScales.get(g.name());
-                double r = sx / (sy * gh * gw); // the exporter's expression, operand for operand
-                float reff = (float) (settings.downscalingAware ? FixedPoint.chooseMultiplier(r, settings.multiplierBits).value() : r);
-                x = requantize(sum, sumValue, held, constant(sum, reff), xUnsigned ? 0 : -128, xUnsigned ? 255 : 127);
-                sx = sy;
-                xMax = xUnsigned ? 255 : 128;
-            } else if (op instanceof Op.Flatten) {
-                x = x.reshape(x.getShape().get(0), -1);
-            } else if (op instanceof Op.Save s) {
+                NDArray held = accumulatorValues(sumValue, accMin, accMax, target.overflowAware(), null);
+                float reff = (float) multiplier(g.realMultiplier());
+                x = requantize(sum, sumValue, held, constant(sum, reff), g.lo(), g.hi());
+            } else if (step instanceof QuantPlan.Save s) {
                 saved.put(s.tag(), x);
-                savedScale.put(s.tag(), sx);
-            } else if (op instanceof Op.Residual res) {
-                double sy = settings.activationScales.get(res.name());
-                double r1 = sx / sy;
-                double r2 = savedScale.get(res.tag()) / sy;
+            } else if (step instanceof QuantPlan.Residual res) {
                 float f1;
                 float f2;
-                if (settings.downscalingAware) {
-                    long[] q = FixedPoint.chooseSharedShift(r1, r2, settings.multiplierBits);
-                    f1 = (float) Math.scalb((double) q[0], (int) -q[2]);
-                    f2 = (float) Math.scalb((double) q[1], (int) -q[2]);
+                if (target.downscalingAware()) {
+                    FixedPoint.SharedShift q = FixedPoint.chooseSharedShift(res.realMultiplierOfInput(),
+                            res.realMultiplierOfSaved(), target.multiplierBits());
+                    f1 = (float) q.first().value();
+                    f2 = (float) q.second().value();
                 } else {
-                    f1 = (float) r1;
-                    f2 = (float) r2;
+                    f1 = (float) res.realMultiplierOfInput();
+                    f2 = (float) res.realMultiplierOfSaved();
                 }
                 NDArray pre = times(x, f1).add(times(saved.get(res.tag()), f2));
                 NDArray half = pre.stopGradient().add(constant(pre, 0.5f));
                 NDArray target = half.floor();
                 half.close();
-                x = clipStraightThrough(pre, null, target, res.relu() ? 0 : -128, res.relu() ? 255 : 127, null);
+                x = clipStraightThrough(pre, null, target, res.lo(), res.hi(), null);
                 target.close();
-                sx = sy;
-                xUnsigned = res.relu();
-                xMax = xUnsigned ? 255 : 128;
             }
         }
         // logits in real units for the loss
-        return times(x.reshape(x.getShape().get(0), classes), (float) sx);
+        return times(x.reshape(x.getShape().get(0), classes), (float) plan.output().scale());
+    }
+
+    /** The M-bit multiplier's value for real multiplier {@code r} when downscaling-aware, else {@code r}. */
+    private double multiplier(double r) {
+        return target.downscalingAware() ? FixedPoint.chooseMultiplier(r, target.multiplierBits()).value() : r;
+    }
+
+    /** One conv or dense layer of the quantized forward. */
+    private NDArray weighted(ParameterStore store, QuantPlan.Weighted layer, NDArray input, NDManager mgr, double accMin,
+                             double accMax, boolean training) {
+        NDArray x = layer.op() instanceof Op.Dense ? input.reshape(input.getShape().get(0), -1) : input;
+        NDArray wv = value(store, weights.get(layer.name()), x, training);
+        NDArray bv = value(store, biases.get(layer.name()), x, training);
+        int oc = (int) wv.getShape().get(0);
+        int limit = layer.weightLimit();
+        float[] sw = layer.weightScales(channelMaxima(wv), wv::toFloatArray, bv::toFloatArray, target);
+        Shape wShape = wv.getShape();
+        Shape bcast = wShape.dimension() == 4 ? new Shape(oc, 1, 1, 1) : new Shape(oc, 1);
+        NDArray swArr = mgr.create(sw).reshape(bcast);
+        NDArray wq = roundSte(wv.div(swArr)).clip(-limit, limit);
+        double[] sxw = layer.biasScales(sw);
+        float[] sxwF = new float[oc];
+        for (int c = 0; c < oc; c++) {
+            sxwF[c] = (float) sxw[c];
+        }
+        NDArray bq = roundSte(bv.div(mgr.create(sxwF))).clip(accMin, accMax);
+        NDArray acc;
+        if (layer.op() instanceof Op.Conv conv) {
+            acc = Conv2d.conv2d(x, wq, bq, new Shape(conv.stride(), conv.stride()), new Shape(conv.pad(), conv.pad()),
+                    new Shape(1, 1), conv.groups()).singletonOrThrow();
+        } else {
+            acc = Linear.linear(x, wq, bq).singletonOrThrow();
+        }
+        // Values (no autograd) and gradient path are separate: the processor's accumulator and
+        // requantized output are computed on detached tensors, the gradient flows straight
+        // through wrapping and rounding (and is cut where SATURATE clamps).
+        NDArray accValue = acc.stopGradient();
+        long[] counts = null;
+        if (!training || target.overflowAware()) {
+            counts = settings.overflowCounts.computeIfAbsent(layer.name(), k -> new long[2]);
+            counts[1] += acc.size();
+        }
+        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), counts);
+        float[] reff = new float[oc];
+        for (int c = 0; c < oc; c++) {
+            reff[c] = (float) multiplier(sxw[c] / layer.outScale());
+        }
+        Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
+        return requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), layer.lo(), layer.hi());
     }
 
     /**
@@ -579,7 +559,7 @@ public final class QuantNet extends AbstractBlock {
         if (!simulate && counts == null) {
             return value;
         }
-        if (!simulate || settings.overflow == Overflow.SATURATE) {
+        if (!simulate || target.overflow() == Overflow.SATURATE) {
             NDArray clamped = value.clip(accMin, accMax);
             if (counts != null) {
                 try (NDArray diff = clamped.sub(value)) {

@@ -158,7 +158,7 @@ public final class TrainingLoop {
                     continue;
                 }
                 Random augment = new Random(seed * 0x9E3779B97F4A7C15L + epoch);
-                net.settings().resetOverflowCounts();
+                net.state().resetOverflowCounts();
                 Progress progress = new Progress(log, phase, steps);
                 long start = System.nanoTime();
                 double lossSum = 0;
@@ -190,7 +190,7 @@ public final class TrainingLoop {
                     progress.update(epoch, epochs, step + 1, lossSum / (step + 1), (double) correct / ((step + 1) * batchSize));
                 }
                 EpochStats stats = new EpochStats(phase, epoch, lossSum / steps, (double) correct / (steps * batchSize),
-                        net.settings().overflowRate(), (System.nanoTime() - start) / 1e9, EpochStats.residentMegabytesNow());
+                        net.state().overflowRate(), (System.nanoTime() - start) / 1e9, EpochStats.residentMegabytesNow());
                 log.printf(java.util.Locale.ROOT, "%s epoch %d: loss %.4f, train accuracy %.2f%%, %.1f s, resident memory %d MiB%n",
                         phase, epoch, stats.loss(), 100 * stats.trainAccuracy(), stats.seconds(), stats.residentMegabytes());
                 history.add(stats);
@@ -237,17 +237,15 @@ public final class TrainingLoop {
 
     /** FP32 forward over {@code data} recording per-tensor maxima, then sets every activation scale. */
     public void calibrate(LabelledImages data, int batchSize) {
-        boolean wasQuantized = net.settings().quantized;
-        net.settings().quantized = false;
-        net.settings().calibrating = true;
-        net.settings().observedMax.clear();
+        QuantNet.Mode before = net.mode();
+        net.setMode(QuantNet.Mode.CALIBRATING);
+        net.state().observedMax.clear();
         try {
             predict(data, batchSize);
         } finally {
-            net.settings().calibrating = false;
-            net.settings().quantized = wasQuantized;
+            net.setMode(before);
         }
-        net.settings().finishCalibration(net.outputQmax());
+        net.state().finishCalibration(net.outputQmax());
     }
 
     public static double accuracy(int[] predictions, LabelledImages data) {

@@ -68,9 +68,9 @@ final class BenchModels {
         new Random(1).nextBytes(px);
         LabelledImages calib = new LabelledImages("random", n, h, w, px, new byte[n]);
         if (c != 1) {
-            net.settings().activationScales.clear();
+            net.state().activationScales.clear();
             for (String op : net.outputQmax().keySet()) {
-                net.settings().activationScales.put(op, 0.05);
+                net.state().activationScales.put(op, 0.05);
             }
         } else {
             loop.calibrate(calib, n);

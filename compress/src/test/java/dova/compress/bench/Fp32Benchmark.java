@@ -44,7 +44,7 @@ public class Fp32Benchmark {
     public void setup() {
         QuantNet net = BenchModels.net(model);
         loop = TrainingLoop.create(net, 1);
-        net.settings().quantized = false;
+        net.setMode(QuantNet.Mode.FP32);
         byte[] px = BenchModels.images(net, batch, 2);
         float[] f = new float[px.length];
         for (int i = 0; i < px.length; i++) {

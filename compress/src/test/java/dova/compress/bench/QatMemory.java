@@ -31,7 +31,7 @@ public final class QatMemory {
         TrainingLoop loop = TrainingLoop.create(net, 5);
         loop.fit("fp32", train.head(Math.min(train.count(), 200 * batch)), 1, batch, 1e-3f, 5, System.err, null);
         loop.calibrate(train.head(1024), 128);
-        net.settings().quantized = true;
+        net.quantize(dova.compress.net.QuantTarget.PAPER);
         System.out.printf(Locale.ROOT, "before QAT: resident memory %d MiB%n", EpochStats.residentMegabytesNow());
         for (int e = 1; e <= epochs; e++) {
             EpochStats s = loop.fit("qat", train, 1, batch, 1e-4f, e, System.err, null).get(0);

@@ -63,7 +63,9 @@ public class TrainingStepBenchmark {
         byte[] px = new byte[256 * 784];
         new Random(3).nextBytes(px);
         loop.calibrate(new LabelledImages("random", 256, 28, 28, px, new byte[256]), 64);
-        net.settings().quantized = "qat".equals(mode);
+        if ("qat".equals(mode)) {
+            net.quantize(dova.compress.net.QuantTarget.PAPER);
+        }
         trainer = loop.model().newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(Optimizer.adam().build()).optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT));
         trainer.initialize(new Shape(32, 1, 28, 28));

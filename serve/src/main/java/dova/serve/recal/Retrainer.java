@@ -4,7 +4,6 @@ import dova.compress.net.Architecture;
 import dova.compress.net.Checkpoint;
 import dova.compress.net.Exporter;
 import dova.compress.net.QuantNet;
-import dova.compress.net.QuantSettings;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.LabelledImages;
 import dova.sim.ProcessorConfig;
@@ -84,13 +83,7 @@ public final class Retrainer {
         try {
             Checkpoint.load(net, base);
             loop.calibrate(train, 64);
-            QuantSettings st = net.settings();
-            st.quantized = true;
-            st.accumulatorBits = target.accumulatorBits();
-            st.multiplierBits = target.multiplierBits();
-            st.overflow = target.overflow();
-            st.downscalingAware = true;
-            st.overflowAware = true;
+            net.quantize(dova.compress.net.QuantTarget.of(target));
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             loop.fit("retrain", train, epochs, Math.min(32, train.count()), 1e-4f, seed, quiet, null);
             // trained at the target width: biases clamped as the training simulated them

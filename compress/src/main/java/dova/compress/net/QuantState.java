@@ -1,28 +1,16 @@
 package dova.compress.net;
 
-import dova.sim.Overflow;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What the forward pass of a {@link QuantNet} simulates, and the quantization state it has
- * learned: activation scales, per-layer weight limits (the integer range that overflow-aware
- * training narrows) and overflow statistics. Mutable; owned by one network.
+ * The quantization state a {@link QuantNet} has learned: activation scales, per-layer weight
+ * limits (the integer range that overflow-aware training narrows), activation widths, and the
+ * statistics gathered on the way (calibration maxima, overflow counts). Mutable; owned by one
+ * network. What the forward simulates is the network's {@link QuantNet.Mode} and
+ * {@link QuantTarget}, not part of this state.
  */
-public final class QuantSettings {
-    /** FP32 forward (false) or the integer datapath simulation (true). */
-    public boolean quantized;
-    /** Record per-tensor maxima in the FP32 forward (calibration). */
-    public boolean calibrating;
-    public int accumulatorBits = 16;
-    public int multiplierBits = 12;
-    public Overflow overflow = Overflow.WRAP;
-    /** Simulate the M-bit multiplier m/2^s instead of the exact real multiplier. */
-    public boolean downscalingAware = true;
-    /** Simulate the A-bit accumulator (wrap or saturate on the sum) instead of an exact one. */
-    public boolean overflowAware = true;
-    /** Guaranteed mode: per-channel L1 bound on integer weights so that no input can overflow A bits. */
-    public boolean guaranteed;
+public final class QuantState {
     /** Scale of every tensor produced by a conv, dense, residual or pool op, by op name. */
     public final Map<String, Double> activationScales = new LinkedHashMap<>();
     /** Largest integer magnitude of each layer's weights (127 for 8 bits); overflow-aware training lowers it. */
