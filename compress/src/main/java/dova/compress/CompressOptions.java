@@ -1,13 +1,16 @@
 package dova.compress;
 
 import dova.compress.net.Architecture;
-import dova.sim.data.DataSet;
+import dova.compress.net.QuantTarget;
 import dova.sim.Overflow;
+import dova.sim.data.DataSet;
 import java.nio.file.Path;
 
 /**
- * Everything a compression run needs. {@link #validate()} rejects impossible values before any
- * long work starts, naming the option.
+ * Everything a compression run needs. Build one with {@link #builder()}: {@code setX} for what
+ * a run must name (architecture, data set), {@code optX} for the rest, each with its default
+ * in its Javadoc. {@link Builder#build()} rejects impossible values before any long work
+ * starts, naming the option (as the command line spells it).
  *
  * @param fp32Checkpoint start from this FP32 checkpoint instead of training (null: train)
  * @param narrowFactor overflow-aware schedule: a layer whose overflow rate exceeds
@@ -21,15 +24,13 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               int qatEpochs, int batchSize, float learningRate, float qatLearningRate, long seed,
                               int accumulatorBits, int multiplierBits, Overflow overflow, boolean downscalingAware,
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
-                              int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio, Path fp32Checkpoint,
-                              int trainLimit) {
-    /** What quantization-aware training simulates: these widths, with the awareness this run asks for. */
-    public dova.compress.net.QuantTarget target() {
-        return new dova.compress.net.QuantTarget(accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
-                guaranteed);
-    }
-
-    public CompressOptions validate() {
+                              int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
+                              Path fp32Checkpoint, int trainLimit) {
+    /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
+    public CompressOptions {
+        if (architecture == null || dataSet == null || dataDir == null || outDir == null || overflow == null) {
+            throw new IllegalArgumentException("compress: --model, --data, --data-dir, --out and --overflow must be set");
+        }
         if (accumulatorBits < 8 || accumulatorBits > 32) {
             throw new IllegalArgumentException("--acc-bits must be in [8, 32], got " + accumulatorBits);
         }
@@ -41,6 +42,12 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batchSize);
+        }
+        if (!(learningRate > 0) || !(qatLearningRate > 0)) {
+            throw new IllegalArgumentException("--lr and --qat-lr must be > 0, got " + learningRate + " and " + qatLearningRate);
+        }
+        if (!(overflowTarget >= 0 && overflowTarget < 1)) {
+            throw new IllegalArgumentException("--overflow-target must be in [0, 1), got " + overflowTarget);
         }
         if (!(narrowFactor > 0 && narrowFactor < 1)) {
             throw new IllegalArgumentException("--narrow-factor must be in (0, 1), got " + narrowFactor);
@@ -60,12 +67,225 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         if (!(pruneRatio >= 0 && pruneRatio < 1)) {
             throw new IllegalArgumentException("--prune-ratio must be in [0, 1), got " + pruneRatio);
         }
+        if (trainLimit < 0) {
+            throw new IllegalArgumentException("--train-limit must be >= 0, got " + trainLimit);
+        }
         if (fp32Checkpoint == null && fp32Epochs == 0) {
             throw new IllegalArgumentException("--epochs 0 needs --from CHECKPOINT: there is nothing to start from");
         }
         if (fp32Checkpoint != null && !java.nio.file.Files.isRegularFile(fp32Checkpoint)) {
             throw new IllegalArgumentException("--from " + fp32Checkpoint + ": no such checkpoint");
         }
-        return this;
+    }
+
+    /** What quantization-aware training simulates: these widths, with the awareness this run asks for. */
+    public QuantTarget target() {
+        return new QuantTarget(accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware, guaranteed);
+    }
+
+    /** The schedule's weight-limit floor by default: 31 at A >= 16, halved per accumulator bit below 16, at least 3. */
+    public static int defaultMinWeightLimit(int accumulatorBits) {
+        return Math.max(3, 31 >> Math.max(0, 16 - accumulatorBits));
+    }
+
+    /** The schedule's activation floor by default: 4 bits at A >= 16, one less per 2 accumulator bits below 16, at least 2. */
+    public static int defaultMinActivationBits(int accumulatorBits) {
+        return Math.max(2, 4 - Math.max(0, 16 - accumulatorBits) / 2);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link CompressOptions}; see each method for its default. */
+    public static final class Builder {
+        private Architecture architecture;
+        private DataSet dataSet;
+        private Path dataDir = Path.of("data");
+        private Path outDir = Path.of("out");
+        private int fp32Epochs = 2;
+        private int qatEpochs = 2;
+        private int batchSize = 32;
+        private float learningRate = 0.002f;
+        private float qatLearningRate = 0.0003f;
+        private long seed = 1;
+        private int accumulatorBits = 16;
+        private int multiplierBits = 12;
+        private Overflow overflow = Overflow.WRAP;
+        private boolean downscalingAware = true;
+        private boolean overflowAware = true;
+        private boolean guaranteed;
+        private double overflowTarget = 0.0001;
+        private double narrowFactor = 0.8;
+        private Integer minWeightLimit;
+        private Integer minActivationBits;
+        private int scheduleSteps = 100;
+        private int pruneMultiple = 16;
+        private double pruneRatio;
+        private Path fp32Checkpoint;
+        private int trainLimit;
+
+        /** Required. */
+        public Builder setArchitecture(Architecture v) {
+            architecture = v;
+            return this;
+        }
+
+        /** Required. */
+        public Builder setDataSet(DataSet v) {
+            dataSet = v;
+            return this;
+        }
+
+        /** Default {@code data}. */
+        public Builder optDataDir(Path v) {
+            dataDir = v;
+            return this;
+        }
+
+        /** Default {@code out}. */
+        public Builder optOutDir(Path v) {
+            outDir = v;
+            return this;
+        }
+
+        /** FP32 epochs; default 2 (0 needs {@link #optFp32Checkpoint}). */
+        public Builder optFp32Epochs(int v) {
+            fp32Epochs = v;
+            return this;
+        }
+
+        /** Quantization-aware epochs; default 2 (0: export the calibrated FP32 network as trained at the target). */
+        public Builder optQatEpochs(int v) {
+            qatEpochs = v;
+            return this;
+        }
+
+        /** Default 32. */
+        public Builder optBatchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        /** FP32 learning rate (Adam, fixed); default 0.002. */
+        public Builder optLearningRate(float v) {
+            learningRate = v;
+            return this;
+        }
+
+        /** QAT learning rate; default 0.0003. */
+        public Builder optQatLearningRate(float v) {
+            qatLearningRate = v;
+            return this;
+        }
+
+        /** Default 1. */
+        public Builder optSeed(long v) {
+            seed = v;
+            return this;
+        }
+
+        /** Default 16. */
+        public Builder optAccumulatorBits(int v) {
+            accumulatorBits = v;
+            return this;
+        }
+
+        /** Default 12. */
+        public Builder optMultiplierBits(int v) {
+            multiplierBits = v;
+            return this;
+        }
+
+        /** Default WRAP. */
+        public Builder optOverflow(Overflow v) {
+            overflow = v;
+            return this;
+        }
+
+        /** Default true. */
+        public Builder optDownscalingAware(boolean v) {
+            downscalingAware = v;
+            return this;
+        }
+
+        /** Default true. */
+        public Builder optOverflowAware(boolean v) {
+            overflowAware = v;
+            return this;
+        }
+
+        /** Default false. */
+        public Builder optGuaranteed(boolean v) {
+            guaranteed = v;
+            return this;
+        }
+
+        /** Share of outputs the schedule lets overflow; default 0.0001. */
+        public Builder optOverflowTarget(double v) {
+            overflowTarget = v;
+            return this;
+        }
+
+        /** Default 0.8. */
+        public Builder optNarrowFactor(double v) {
+            narrowFactor = v;
+            return this;
+        }
+
+        /** Default {@link CompressOptions#defaultMinWeightLimit} of the accumulator bits. */
+        public Builder optMinWeightLimit(int v) {
+            minWeightLimit = v;
+            return this;
+        }
+
+        /** Default {@link CompressOptions#defaultMinActivationBits} of the accumulator bits. */
+        public Builder optMinActivationBits(int v) {
+            minActivationBits = v;
+            return this;
+        }
+
+        /** Default 100. */
+        public Builder optScheduleSteps(int v) {
+            scheduleSteps = v;
+            return this;
+        }
+
+        /** Default 16. */
+        public Builder optPruneMultiple(int v) {
+            pruneMultiple = v;
+            return this;
+        }
+
+        /** Share of channels to prune; default 0 (none). */
+        public Builder optPruneRatio(double v) {
+            pruneRatio = v;
+            return this;
+        }
+
+        /** Start from this FP32 checkpoint; default none (train). */
+        public Builder optFp32Checkpoint(Path v) {
+            fp32Checkpoint = v;
+            return this;
+        }
+
+        /** First N training images only; default 0 (all). */
+        public Builder optTrainLimit(int v) {
+            trainLimit = v;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first impossible option */
+        public CompressOptions build() {
+            if (architecture == null || dataSet == null) {
+                throw new IllegalArgumentException("compress: --model and --data must be set");
+            }
+            int weightFloor = minWeightLimit != null ? minWeightLimit : defaultMinWeightLimit(accumulatorBits);
+            int activationFloor = minActivationBits != null ? minActivationBits : defaultMinActivationBits(accumulatorBits);
+            return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
+                    qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
+                    guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
+                    pruneRatio, fp32Checkpoint, trainLimit);
+        }
     }
 }

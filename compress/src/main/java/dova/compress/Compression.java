@@ -49,7 +49,6 @@ public final class Compression {
     }
 
     public static CompressionResult run(CompressOptions o, PrintStream log) throws IOException {
-        o.validate();
         LabelledImages train = o.dataSet().load(o.dataDir(), DataSet.Split.TRAIN);
         LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
         if (o.trainLimit() > 0) {

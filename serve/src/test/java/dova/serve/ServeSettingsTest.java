@@ -39,6 +39,8 @@ class ServeSettingsTest {
         assertTrue(error("dova.kafka.commit-max-batch = 0").contains("dova.kafka.commit-max-batch (DOVA_KAFKA_COMMIT_MAX_BATCH)"));
         assertTrue(error("dova.kafka.commit-max-interval = 0s").contains("commit-max-interval"));
         assertTrue(error("dova.kafka.max-poll-records = -5").contains("max-poll-records"));
+        assertTrue(error("dova.recalibration.recent-frames = 10").contains("dova.calibration.window"),
+                "recent frames fewer than a window");
     }
 
     @Test

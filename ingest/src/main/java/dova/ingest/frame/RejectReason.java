@@ -10,5 +10,9 @@ public enum RejectReason {
     OVERSIZED,
     UNDECODABLE_IMAGE,
     TRAILING_BYTES,
-    MISSING_KEY
+    MISSING_KEY,
+    /** Decoded, but its shape (width, height, channels) is not the serving model's input. */
+    MODEL_INPUT_MISMATCH,
+    /** Decoded and of the right shape, but the processor pool failed on it (the detail says why). */
+    PROCESSING_FAILED
 }

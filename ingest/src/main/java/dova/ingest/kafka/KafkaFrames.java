@@ -12,6 +12,7 @@ import akka.kafka.javadsl.Consumer;
 import akka.kafka.javadsl.Producer;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.RunnableGraph;
+import dova.ingest.frame.RejectReason;
 import akka.stream.javadsl.Sink;
 import dova.ingest.frame.Frame;
 import dova.ingest.frame.FrameCodec;
@@ -85,7 +86,7 @@ public final class KafkaFrames {
 
     /** The dead-letter record of a rejected frame: same key and bytes, reason in the headers. */
     public static ProducerRecord<String, byte[]> deadLetter(String topic, Decoded d) {
-        return deadLetter(topic, d.record(), d.rejection().reason().name(), d.rejection().getMessage());
+        return deadLetter(topic, d.record(), d.rejection().reason(), d.rejection().getMessage());
     }
 
     /**
@@ -94,11 +95,11 @@ public final class KafkaFrames {
      * (a prefix of the value, its original length and SHA-256 in headers), so that a dead letter
      * can always be written and its partition never blocks.
      */
-    public static ProducerRecord<String, byte[]> deadLetter(String topic, ConsumerRecord<String, byte[]> r, String reason,
-                                                            String detail) {
+    public static ProducerRecord<String, byte[]> deadLetter(String topic, ConsumerRecord<String, byte[]> r,
+                                                            RejectReason reason, String detail) {
         String d = detail == null ? "" : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) + "..." : detail;
         RecordHeaders h = new RecordHeaders();
-        h.add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+        h.add(REASON_HEADER, reason.name().getBytes(StandardCharsets.UTF_8));
         h.add(DETAIL_HEADER, d.getBytes(StandardCharsets.UTF_8));
         h.add(SOURCE_HEADER, (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
         byte[] value = r.value();

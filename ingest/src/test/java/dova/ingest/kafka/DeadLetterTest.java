@@ -26,7 +26,7 @@ class DeadLetterTest {
     void smallRecordsKeepTheirBytes() {
         byte[] v = new byte[5000];
         Arrays.fill(v, (byte) 3);
-        ProducerRecord<String, byte[]> d = KafkaFrames.deadLetter("dlq", new ConsumerRecord<>("f", 1, 9L, "cam", v), "BAD_MAGIC",
+        ProducerRecord<String, byte[]> d = KafkaFrames.deadLetter("dlq", new ConsumerRecord<>("f", 1, 9L, "cam", v), dova.ingest.frame.RejectReason.BAD_MAGIC,
                 "x");
         assertArrayEquals(v, d.value());
         assertNull(d.headers().lastHeader(KafkaFrames.ORIGINAL_LENGTH_HEADER));
@@ -37,7 +37,7 @@ class DeadLetterTest {
         byte[] v = new byte[1_048_376];
         Arrays.fill(v, (byte) 1);
         String longDetail = "y".repeat(100_000);
-        ProducerRecord<String, byte[]> d = KafkaFrames.deadLetter("dlq", new ConsumerRecord<>("f", 0, 5L, "cam", v), "BAD_MAGIC",
+        ProducerRecord<String, byte[]> d = KafkaFrames.deadLetter("dlq", new ConsumerRecord<>("f", 0, 5L, "cam", v), dova.ingest.frame.RejectReason.BAD_MAGIC,
                 longDetail);
         assertTrue(size(d) < 1_048_576 - 1024, "dead letter of " + size(d) + " bytes");
         assertEquals(KafkaFrames.DEAD_LETTER_PREFIX_BYTES, d.value().length);

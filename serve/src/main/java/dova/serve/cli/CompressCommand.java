@@ -25,41 +25,61 @@ import picocli.CommandLine.Option;
         description = "Train (or load) an FP32 model, optionally prune to multiples of 16, fine-tune with downscaling- and"
                 + " overflow-aware quantization, export the integer model and measure it on accelerator-sim.")
 public class CompressCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "lenet", description = "lenet, resnet or mobilenet (default: ${DEFAULT-VALUE})")
-    String model;
+    /** The options of an FP32 run (shared with {@code dova train}). */
+    static final class TrainingArgs {
+        @Option(names = "--model", defaultValue = "lenet", description = "lenet, resnet or mobilenet (default: ${DEFAULT-VALUE})")
+        String model;
+
+        @Mixin
+        DataOptions dataSet = new DataOptions();
+
+        @Option(names = "--out", defaultValue = "out", description = "output folder (default: ${DEFAULT-VALUE})")
+        Path out;
+
+        @Option(names = "--epochs", defaultValue = "2", description = "FP32 epochs (default: ${DEFAULT-VALUE})")
+        int epochs;
+
+        @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--lr", defaultValue = "0.002", description = "FP32 learning rate (default: ${DEFAULT-VALUE})")
+        float lr;
+
+        @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--acc-bits", defaultValue = "16", description = "accumulator bits A (default: ${DEFAULT-VALUE})")
+        int accBits;
+
+        @Option(names = "--mul-bits", defaultValue = "12", description = "multiplier bits M (default: ${DEFAULT-VALUE})")
+        int mulBits;
+
+        @Option(names = "--overflow", defaultValue = "wrap", description = "wrap or saturate (default: ${DEFAULT-VALUE})")
+        String overflow;
+
+        @Option(names = "--from", description = "start from this FP32 checkpoint instead of training")
+        Path from;
+
+        @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
+        int trainLimit;
+
+        CompressOptions.Builder builder() {
+            CompressOptions.Builder b = CompressOptions.builder().setArchitecture(Architecture.parse(model))
+                    .setDataSet(DataSet.parse(dataSet.data)).optDataDir(dataSet.dataDir).optOutDir(out).optFp32Epochs(epochs)
+                    .optBatchSize(batch).optLearningRate(lr).optSeed(seed).optAccumulatorBits(accBits).optMultiplierBits(mulBits)
+                    .optOverflow(Overflow.parse(overflow)).optTrainLimit(trainLimit);
+            return from == null ? b : b.optFp32Checkpoint(from);
+        }
+    }
 
     @Mixin
-    DataOptions dataSet = new DataOptions();
-
-    @Option(names = "--out", defaultValue = "out", description = "output folder (default: ${DEFAULT-VALUE})")
-    Path out;
-
-    @Option(names = "--epochs", defaultValue = "2", description = "FP32 epochs (default: ${DEFAULT-VALUE})")
-    int epochs;
+    TrainingArgs training = new TrainingArgs();
 
     @Option(names = "--qat-epochs", defaultValue = "2", description = "quantization-aware epochs (default: ${DEFAULT-VALUE})")
     int qatEpochs;
 
-    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "0.002", description = "FP32 learning rate (default: ${DEFAULT-VALUE})")
-    float lr;
-
     @Option(names = "--qat-lr", defaultValue = "0.0003", description = "QAT learning rate (default: ${DEFAULT-VALUE})")
     float qatLr;
-
-    @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--acc-bits", defaultValue = "16", description = "accumulator bits A (default: ${DEFAULT-VALUE})")
-    int accBits;
-
-    @Option(names = "--mul-bits", defaultValue = "12", description = "multiplier bits M (default: ${DEFAULT-VALUE})")
-    int mulBits;
-
-    @Option(names = "--overflow", defaultValue = "wrap", description = "wrap or saturate (default: ${DEFAULT-VALUE})")
-    String overflow;
 
     @Option(names = "--no-downscaling-aware", description = "train with the exact real multiplier instead of m/2^s")
     boolean noDownscaling;
@@ -78,13 +98,13 @@ public class CompressCommand implements Callable<Integer> {
             description = "schedule: weight-limit factor per check while overflowing (default: ${DEFAULT-VALUE})")
     double narrowFactor;
 
-    @Option(names = "--min-weight-limit", defaultValue = "-1",
+    @Option(names = "--min-weight-limit",
             description = "schedule floor for integer weights (default: 31 at A >= 16, halved per accumulator bit below 16, at least 3)")
-    int minWeightLimit;
+    Integer minWeightLimit;
 
-    @Option(names = "--min-activation-bits", defaultValue = "-1",
+    @Option(names = "--min-activation-bits",
             description = "schedule floor for activation bits (default: 4 at A >= 16, one less per 2 accumulator bits below 16, at least 2)")
-    int minActivationBits;
+    Integer minActivationBits;
 
     @Option(names = "--schedule-steps", defaultValue = "100",
             description = "schedule: steps between overflow checks (default: ${DEFAULT-VALUE})")
@@ -96,28 +116,31 @@ public class CompressCommand implements Callable<Integer> {
     @Option(names = "--prune-ratio", defaultValue = "0", description = "share of channels to prune, 0 = none (default: ${DEFAULT-VALUE})")
     double pruneRatio;
 
-    @Option(names = "--from", description = "start from this FP32 checkpoint instead of training")
-    Path from;
-
-    @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
-    int trainLimit;
-
     CompressOptions options() {
-        int below = Math.max(0, 16 - accBits);
-        int minWeightLimit = this.minWeightLimit >= 0 ? this.minWeightLimit : Math.max(3, 31 >> below);
-        int minActivationBits = this.minActivationBits >= 0 ? this.minActivationBits : Math.max(2, 4 - below / 2);
-        return new CompressOptions(Architecture.parse(model), DataSet.parse(dataSet.data), dataSet.dataDir, out, epochs, qatEpochs, batch, lr,
-                qatLr, seed, accBits, mulBits, Overflow.parse(overflow), !noDownscaling, !noOverflow, guaranteed,
-                overflowTarget, narrowFactor, minWeightLimit, minActivationBits, scheduleSteps, pruneMultiple, pruneRatio, from, trainLimit).validate();
+        CompressOptions.Builder b = training.builder().optQatEpochs(qatEpochs).optQatLearningRate(qatLr)
+                .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
+                .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
+                .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio);
+        if (minWeightLimit != null) {
+            b.optMinWeightLimit(minWeightLimit);
+        }
+        if (minActivationBits != null) {
+            b.optMinActivationBits(minActivationBits);
+        }
+        return b.build();
     }
 
     @Override
     public Integer call() throws Exception {
-        CompressOptions o = options();
+        report(options());
+        return 0;
+    }
+
+    /** Runs the pipeline and prints its result measured on accelerator-sim (also {@code dova train}'s output). */
+    static void report(CompressOptions o) throws Exception {
         CompressionResult r = Compression.run(o, System.err);
         LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
-        ProcessorConfig target = ProcessorConfig.baseline().withAccumulator(o.accumulatorBits(), o.overflow())
-                .withMultiplierBits(o.multiplierBits());
+        ProcessorConfig target = o.target().processor();
         List<SimulationResult> results = new ArrayList<>();
         results.add(Simulation.run(r.model(), ProcessorConfig.baseline(), test.pixels(), test.labels(), test.count(), 2, null));
         results.add(Simulation.run(r.model(), target, test.pixels(), test.labels(), test.count(), 2, null));
@@ -133,6 +156,5 @@ public class CompressCommand implements Callable<Integer> {
         System.out.println("weight limits after the overflow-aware schedule: " + r.weightLimits());
         System.out.print(Reports.table(results));
         System.out.println("model written to " + r.modelFile());
-        return 0;
     }
 }

@@ -194,6 +194,11 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             nonNegativeFinite("recalibration.max-regression", s.recalibration().maxRegression());
             positiveFinite("demo.frames-per-second", s.demo().framesPerSecond());
             nonNegativeFinite("demo.drift-strength", s.demo().driftStrength());
+            if (s.recalibration().recentFrames() < s.calibration().window()) {
+                throw new IllegalArgumentException("dova.recalibration.recent-frames (" + envName("recalibration.recent-frames")
+                        + ") must be at least dova.calibration.window (" + s.calibration().window() + "), got "
+                        + s.recalibration().recentFrames() + ": an attempt plans and judges on the recent frames");
+            }
             checkBootstrap(s.kafka().bootstrapServers());
             return s;
         } catch (ConfigException e) {

@@ -60,9 +60,9 @@ public final class Metrics {
                 .description("frames not yet committed, summed over partitions").register(registry);
         // created up front so that dashboards and alerts see them before the first event
         failure("none");
-        attempt("accepted");
-        attempt("rejected");
-        attempt("failed");
+        for (dova.serve.recal.Recalibrator.Result r : dova.serve.recal.Recalibrator.Result.values()) {
+            attempt(r.label());
+        }
     }
 
     private Timer timer(String name, String description) {
@@ -101,8 +101,8 @@ public final class Metrics {
                 .description("frames sent to the dead-letter topic").register(registry));
     }
 
-    public void failed(String reason) {
-        failure(reason).increment();
+    public void failed(dova.ingest.frame.RejectReason reason) {
+        failure(reason.name()).increment();
     }
 
     public void overflow(List<String> layers, long[] perLayer) {

@@ -29,24 +29,54 @@ import java.util.function.Consumer;
 /**
  * Watches sampled frames, detects drift and recalibrates off the hot path.
  *
- * <p>Frames arrive from the calibration branch of the stream (one thread). Every
- * {@code window} frames, the window's {@link RangeProfile} is compared with the reference
- * (the first window after each deployment) by the drift detector. On a drift event, at most
- * one attempt at a time and one per {@code min-interval} runs on a single background thread:
- * the rescaling planner builds a candidate from the drifted window, and the validation gate
- * compares candidate and serving model on the labelled frames of that window (on the pool's
- * first processor configuration); the candidate is published and swapped in only if it is not
- * worse by more than {@code max-regression}. Without labels the gate requires that the
- * candidate overflows no more than the serving model. A refused or failed attempt keeps the
- * serving model and is reported.
+ * <p>Frames arrive from the calibration branch of the stream (one thread) and are kept in
+ * {@link RecentFrames} ({@code recent-frames} of them). Every {@code window} frames, the
+ * window's {@link RangeProfile} is compared with the reference (the first window after each
+ * deployment) by the drift detector. On a drift event, at most one attempt at a time and one
+ * per {@code min-interval} runs on a single background thread, in three parts:
+ * <ol>
+ *   <li>candidates: the rescaling planner builds one from the drifted window's ranges, and (with
+ *       retraining on and enough labels) the {@link Retrainer} another from the first 70% of the
+ *       recent labelled frames;</li>
+ *   <li>the {@link Gate} scores candidate and serving model on the holdout (the last 30% of the
+ *       recent labelled frames, or all recent frames without labels) on the pool's first
+ *       processor configuration and returns a {@link Gate.Verdict};</li>
+ *   <li>the {@link Deployer} publishes and swaps in an accepted candidate.</li>
+ * </ol>
+ * A refused or failed attempt keeps the serving model and is reported.
  */
 public final class Recalibrator implements AutoCloseable {
-    /** What happened to an attempt, for the log and the demo's summary. */
-    public record Outcome(Instant at, String result, String method, int fromVersion, int toVersion,
-                          double servingAccuracy, double candidateAccuracy, int holdout, String detail) {
+    /** Share of the recent labelled frames a retraining may train on; the rest is the gate's holdout. */
+    static final double TRAIN_SHARE = 0.7;
+    /** Fewest labelled training frames worth a retraining. */
+    static final int MIN_RETRAIN_FRAMES = 100;
+
+    /** How an attempt ended. */
+    public enum Result { ACCEPTED, REJECTED, FAILED;
+
+        /** The lower-case name used in logs and metric tags. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @Override
+        public String toString() {
+            return label();
+        }
     }
 
-    private record Sample(byte[] pixels, int label) {
+    /** Where the attempt's candidate came from. */
+    public enum Method { RECALIBRATED, RETRAINED, NONE;
+
+        @Override
+        public String toString() {
+            return this == NONE ? "-" : name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** What happened to an attempt, for the log and the demo's summary. */
+    public record Outcome(Instant at, Result result, Method method, int fromVersion, int toVersion,
+                          double servingAccuracy, double candidateAccuracy, int holdout, String detail) {
     }
 
     private final ServeSettings.Calibration calibration;
@@ -56,13 +86,16 @@ public final class Recalibrator implements AutoCloseable {
     private final Metrics metrics;
     private final Consumer<Outcome> listener;
     private final Retrainer retrainer;
+    private final Gate gate;
+    private final Deployer deployer;
+    private final RecentFrames recent;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "recalibration");
         t.setDaemon(true);
         return t;
     });
     private final AtomicBoolean busy = new AtomicBoolean();
-    private final List<Sample> window = new ArrayList<>();
+    private int windowCount;
     private final List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
     private Deployment profiled;
     private RangeProfile.Collector collector;
@@ -79,6 +112,9 @@ public final class Recalibrator implements AutoCloseable {
         this.registry = registry;
         this.metrics = metrics;
         this.listener = listener;
+        this.gate = new Gate(settings.maxRegression());
+        this.deployer = new Deployer(pool, registry, metrics, retrainer);
+        this.recent = new RecentFrames(settings.recentFrames());
     }
 
     public List<Outcome> outcomes() {
@@ -96,20 +132,23 @@ public final class Recalibrator implements AutoCloseable {
             profiled = d;
             collector = new RangeProfile.Collector(d.model());
             detector = null; // the first window on a new model becomes its reference
-            window.clear();
+            windowCount = 0;
+            recent.clear();
         }
-        if (f.pixels().length != d.model().inputSpec().size()) {
+        var in = d.model().inputSpec();
+        if (f.width() != in.width() || f.height() != in.height() || f.channels() != in.channels()
+                || f.pixels().length != in.size()) {
             return;
         }
         collector.add(f.pixels(), 0);
-        window.add(new Sample(f.pixels(), f.label()));
-        if (window.size() < calibration.window()) {
+        recent.add(new RecentFrames.Sample(f.pixels(), f.label()));
+        if (++windowCount < calibration.window()) {
             return;
         }
         RangeProfile profile = collector.profile();
         profile.layers().forEach((layer, r) -> metrics.range(layer, r.realOutput.percentile(calibration.percentile())));
-        List<Sample> samples = List.copyOf(window);
-        window.clear();
+        List<RecentFrames.Sample> samples = recent.snapshot();
+        windowCount = 0;
         collector = new RangeProfile.Collector(d.model());
         if (detector == null) {
             detector = new DriftDetector(profile.pixelHistogram(), calibration.psiThreshold());
@@ -137,72 +176,61 @@ public final class Recalibrator implements AutoCloseable {
         }
     }
 
-    private void attempt(Deployment serving, RangeProfile profile, List<Sample> samples, DriftEvent event) {
+    private void attempt(Deployment serving, RangeProfile profile, List<RecentFrames.Sample> samples, DriftEvent event) {
         long start = System.nanoTime();
         ProcessorConfig target = pool.configs().get(0);
-        int size = serving.model().inputSpec().size();
-        byte[] px = new byte[samples.size() * size];
-        for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).pixels(), 0, px, i * size, size);
-        }
-        // labelled frames: the first 70% may train, the last 30% are the holdout of the gate
-        List<Sample> labelled = samples.stream().filter(s -> s.label() >= 0).toList();
-        int cut = (int) (labelled.size() * 0.7);
-        List<Sample> holdout = labelled.isEmpty() ? samples : labelled.subList(cut, labelled.size());
+        List<RecentFrames.Sample> labelled = samples.stream().filter(RecentFrames.Sample::labelled).toList();
+        int cut = (int) (labelled.size() * TRAIN_SHARE);
+        List<RecentFrames.Sample> holdout = labelled.isEmpty() ? samples : labelled.subList(cut, labelled.size());
         Outcome outcome;
         Retrainer.Result retrained = null;
         try {
-            RescalingPlan plan = RescalingPlanner.plan(serving.model(), profile, target, calibration.percentile(), px,
-                    samples.size(), 20);
-            String method = "recalibrated";
+            int size = serving.model().inputSpec().size();
+            RescalingPlan plan = RescalingPlanner.plan(serving.model(), profile, target, calibration.percentile(),
+                    RecentFrames.pixels(samples, size), samples.size(), 20);
+            Method method = Method.RECALIBRATED;
             IntegerModel candidate = plan.model();
-            double[] servingScore = score(serving.model(), target, holdout);
-            double[] candidateScore = score(candidate, target, holdout);
+            Gate.Score servingScore = Gate.score(serving.model(), target, holdout);
+            Gate.Score candidateScore = Gate.score(candidate, target, holdout);
             String detail = plan.iterations() + " planning iterations";
-            if (retrainer != null && settings.retrain() && cut >= 100) {
+            if (retrainer != null && settings.retrain() && cut >= MIN_RETRAIN_FRAMES) {
                 try {
-                    retrained = retrainer.retrain(serving.model(), target, images(labelled.subList(0, cut)),
+                    retrained = retrainer.retrain(serving.model(), target,
+                            RecentFrames.images(labelled.subList(0, cut), serving.model().inputSpec()),
                             settings.retrainEpochs(), 1);
-                    double[] retrainedScore = score(retrained.model(), target, holdout);
+                    Gate.Score retrainedScore = Gate.score(retrained.model(), target, holdout);
                     detail += String.format(Locale.ROOT, "; recalibrated %.4f, retrained %.4f on the holdout",
-                            candidateScore[0], retrainedScore[0]);
-                    if (retrainedScore[0] >= candidateScore[0]) { // a tie on a small holdout: the adapted weights
+                            candidateScore.accuracy(), retrainedScore.accuracy());
+                    if (retrainedScore.accuracy() >= candidateScore.accuracy()) { // a tie on a small holdout: the adapted weights
                         candidate = retrained.model();
                         candidateScore = retrainedScore;
-                        method = "retrained";
+                        method = Method.RETRAINED;
                     }
                 } catch (RuntimeException | java.io.IOException e) {
                     detail += "; retraining failed: " + e.getMessage();
                 }
             }
-            int n = (int) servingScore[2];
-            boolean accept = n > 0
-                    ? candidateScore[0] >= servingScore[0] - settings.maxRegression()
-                    : candidateScore[1] <= servingScore[1];
-            detail += ", overflow events on the holdout " + (long) servingScore[1] + " -> " + (long) candidateScore[1];
-            if (accept) {
-                int v = registry.publish(candidate, String.format(Locale.ROOT,
+            Gate.Verdict verdict = gate.judge(servingScore, candidateScore);
+            detail += ", overflow events on the holdout " + servingScore.overflowEvents() + " -> "
+                    + candidateScore.overflowEvents();
+            int n = servingScore.labelled();
+            if (verdict.accepted()) {
+                Retrainer.Result used = method == Method.RETRAINED ? retrained : null;
+                int v = deployer.deploy(candidate, String.format(Locale.ROOT,
                         "%s from v%04d after drift (%s); holdout accuracy %.4f -> %.4f on %d frames", method,
-                        serving.version(), event.describe(), servingScore[0], candidateScore[0], n));
-                pool.swap(new Deployment(v, candidate));
-                registry.makeCurrent(v);
-                if (retrained != null && candidate == retrained.model()) {
-                    // the next retraining builds on these weights
-                    retrainer.adopt(retrained, registry.dir().resolve(String.format(Locale.ROOT, "v%04d-qat.ckpt", v)));
-                    retrained = null;
+                        serving.version(), event.describe(), servingScore.accuracy(), candidateScore.accuracy(), n), used);
+                if (used != null) {
+                    retrained = null; // adopted
                 }
-                metrics.modelVersion(v);
-                metrics.swapped();
-                outcome = new Outcome(Instant.now(), "accepted", method, serving.version(), v, servingScore[0],
-                        candidateScore[0], n, detail);
+                outcome = new Outcome(Instant.now(), Result.ACCEPTED, method, serving.version(), v, servingScore.accuracy(),
+                        candidateScore.accuracy(), n, detail);
             } else {
-                outcome = new Outcome(Instant.now(), "rejected", method, serving.version(), serving.version(),
-                        servingScore[0], candidateScore[0], n, "candidate regressed beyond " + settings.maxRegression()
-                        + "; " + detail);
+                outcome = new Outcome(Instant.now(), Result.REJECTED, method, serving.version(), serving.version(),
+                        servingScore.accuracy(), candidateScore.accuracy(), n, verdict.reason() + "; " + detail);
             }
         } catch (RuntimeException | java.io.IOException e) {
             metrics.swapFailed();
-            outcome = new Outcome(Instant.now(), "failed", "-", serving.version(), serving.version(), Double.NaN,
+            outcome = new Outcome(Instant.now(), Result.FAILED, Method.NONE, serving.version(), serving.version(), Double.NaN,
                     Double.NaN, 0, String.valueOf(e.getMessage()));
         } finally {
             if (retrained != null) { // not adopted: its temporary checkpoint goes
@@ -213,38 +241,11 @@ public final class Recalibrator implements AutoCloseable {
                 }
             }
         }
-        metrics.attempt(outcome.result(), Duration.ofNanos(System.nanoTime() - start));
+        metrics.attempt(outcome.result().label(), Duration.ofNanos(System.nanoTime() - start));
         outcomes.add(outcome);
         if (listener != null) {
             listener.accept(outcome);
         }
-    }
-
-    private static dova.sim.data.LabelledImages images(List<Sample> samples) {
-        int size = samples.get(0).pixels().length;
-        byte[] px = new byte[samples.size() * size];
-        byte[] labels = new byte[samples.size()];
-        for (int i = 0; i < samples.size(); i++) {
-            System.arraycopy(samples.get(i).pixels(), 0, px, i * size, size);
-            labels[i] = (byte) samples.get(i).label();
-        }
-        int side = (int) Math.round(Math.sqrt(size));
-        return new dova.sim.data.LabelledImages("recent", samples.size(), side, size / side, px, labels);
-    }
-
-    /** {accuracy on labelled samples, overflow events, labelled count}. */
-    private static double[] score(IntegerModel model, ProcessorConfig cfg, List<Sample> samples) {
-        Executor e = Executor.fast(model, cfg);
-        int correct = 0;
-        int labelled = 0;
-        for (Sample s : samples) {
-            int cls = e.run(s.pixels(), 0);
-            if (s.label() >= 0) {
-                labelled++;
-                correct += cls == s.label() ? 1 : 0;
-            }
-        }
-        return new double[] {labelled == 0 ? Double.NaN : (double) correct / labelled, e.totalOverflowEvents(), labelled};
     }
 
     @Override

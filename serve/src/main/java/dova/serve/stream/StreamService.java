@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dova.ingest.frame.Frame;
 import dova.ingest.frame.FrameCodec;
+import dova.ingest.frame.RejectReason;
 import dova.ingest.kafka.KafkaAdmin;
 import dova.ingest.kafka.KafkaFrames;
 import dova.ingest.kafka.Tagged;
@@ -108,7 +109,7 @@ public final class StreamService implements AutoCloseable {
                         .map(t -> {
                             metrics.frameIn();
                             if (!t.value().ok()) {
-                                metrics.failed(t.value().rejection().reason().name());
+                                metrics.failed(t.value().rejection().reason());
                             }
                             return t;
                         })
@@ -154,15 +155,15 @@ public final class StreamService implements AutoCloseable {
         // the whole shape, not the pixel count: a 56x14 or 784x1 frame is not a 28x28 one
         if (f.channels() != in.channels() || f.height() != in.height() || f.width() != in.width()
                 || f.pixels().length != in.size()) {
-            metrics.failed("MODEL_INPUT_MISMATCH");
+            metrics.failed(RejectReason.MODEL_INPUT_MISMATCH);
             return CompletableFuture.completedFuture(KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(),
-                    "MODEL_INPUT_MISMATCH", f.width() + "x" + f.height() + "x" + f.channels() + " frame, the model takes "
+                    RejectReason.MODEL_INPUT_MISMATCH, f.width() + "x" + f.height() + "x" + f.channels() + " frame, the model takes "
                             + pool.current().model().inputSpec().shape()));
         }
         return pool.submit(f.pixels()).handle((inf, err) -> {
             if (err != null) {
-                metrics.failed("PROCESSING_FAILED");
-                return KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(), "PROCESSING_FAILED",
+                metrics.failed(RejectReason.PROCESSING_FAILED);
+                return KafkaFrames.deadLetter(settings.kafka().deadLetterTopic(), d.record(), RejectReason.PROCESSING_FAILED,
                         String.valueOf(err.getMessage()));
             }
             long e2e = (System.currentTimeMillis() - f.captureMillis()) * 1_000_000L;
