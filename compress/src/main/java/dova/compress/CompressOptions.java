@@ -19,13 +19,15 @@ import java.nio.file.Path;
  * @param minActivationBits the schedule never narrows an activation below this many bits
  * @param scheduleSteps the schedule looks at the overflow rate of the last this-many training steps
  * @param trainLimit use only the first N training images (0: all)
+ * @param fineTuneEpochs FP32 epochs after loading {@code fp32Checkpoint}, at the QAT learning rate
+ *     (the control that gives FP32 the extra epochs quantization-aware training gets); 0: none
  */
 public record CompressOptions(Architecture architecture, DataSet dataSet, Path dataDir, Path outDir, int fp32Epochs,
                               int qatEpochs, int batchSize, float learningRate, float qatLearningRate, long seed,
                               int accumulatorBits, int multiplierBits, Overflow overflow, boolean downscalingAware,
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
-                              Path fp32Checkpoint, int trainLimit) {
+                              Path fp32Checkpoint, int trainLimit, int fineTuneEpochs) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
         if (architecture == null || dataSet == null || dataDir == null || outDir == null || overflow == null) {
@@ -66,6 +68,9 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         }
         if (!(pruneRatio >= 0 && pruneRatio < 1)) {
             throw new IllegalArgumentException("--prune-ratio must be in [0, 1), got " + pruneRatio);
+        }
+        if (fineTuneEpochs < 0 || (fineTuneEpochs > 0 && fp32Checkpoint == null)) {
+            throw new IllegalArgumentException("--fine-tune-epochs must be >= 0 and needs --from, got " + fineTuneEpochs);
         }
         if (trainLimit < 0) {
             throw new IllegalArgumentException("--train-limit must be >= 0, got " + trainLimit);
@@ -124,6 +129,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private double pruneRatio;
         private Path fp32Checkpoint;
         private int trainLimit;
+        private int fineTuneEpochs;
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -275,6 +281,12 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return this;
         }
 
+        /** FP32 epochs after loading the checkpoint, at the QAT learning rate; default 0. */
+        public Builder optFineTuneEpochs(int v) {
+            fineTuneEpochs = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first impossible option */
         public CompressOptions build() {
             if (architecture == null || dataSet == null) {
@@ -285,7 +297,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
-                    pruneRatio, fp32Checkpoint, trainLimit);
+                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs);
         }
     }
 }

@@ -39,9 +39,12 @@ public final class Compression {
     }
 
     public static String name(CompressOptions o) {
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s", o.architecture().id(), o.dataSet().folder(),
+        // the variants that change what is trained carry a suffix; the paper's method has none
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s", o.architecture().id(), o.dataSet().folder(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
-                o.pruneRatio() > 0 ? "-pruned" : "");
+                o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
+                o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
+                o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "");
     }
 
     private static long parameters(QuantNet net) {
@@ -66,6 +69,10 @@ public final class Compression {
             if (o.fp32Checkpoint() != null) {
                 int epoch = Checkpoint.load(net, o.fp32Checkpoint());
                 log.printf("loaded FP32 checkpoint %s (epoch %d)%n", o.fp32Checkpoint(), epoch);
+                if (o.fineTuneEpochs() > 0) {
+                    history.addAll(loop.fit("fp32-ft", train, o.fineTuneEpochs(), o.batchSize(), o.qatLearningRate(),
+                            o.seed() + 3, log, null));
+                }
             } else {
                 QuantNet n0 = net;
                 history.addAll(loop.fit("fp32", train, o.fp32Epochs(), o.batchSize(), o.learningRate(), o.seed(), log,

@@ -116,11 +116,15 @@ public class CompressCommand implements Callable<Integer> {
     @Option(names = "--prune-ratio", defaultValue = "0", description = "share of channels to prune, 0 = none (default: ${DEFAULT-VALUE})")
     double pruneRatio;
 
+    @Option(names = "--fine-tune-epochs", defaultValue = "0",
+            description = "with --from: FP32 epochs at --qat-lr before quantization (the extra-epochs control; default: none)")
+    int fineTuneEpochs;
+
     CompressOptions options() {
         CompressOptions.Builder b = training.builder().optQatEpochs(qatEpochs).optQatLearningRate(qatLr)
                 .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
                 .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
-                .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio);
+                .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio).optFineTuneEpochs(fineTuneEpochs);
         if (minWeightLimit != null) {
             b.optMinWeightLimit(minWeightLimit);
         }

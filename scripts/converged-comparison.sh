@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Compression against a converged FP32 baseline (issue "Compression against converged baselines"):
+# from the checkpoint that scripts/baselines.sh wrote, every run of the comparison, then one sweep
+# on accelerator-sim over the full test set:
+#   - naive post-training quantization (over the whole grid of A, M and overflow modes);
+#   - the paper's method (downscaling- and overflow-aware QAT, 2 epochs) at A in {32,16,14,12} x
+#     {wrap, saturate} with M = 12, at M in {8,6,5,4} with A = 32, and at A12/M8;
+#   - ablations: downscaling-awareness off at M in {12,8,6,5,4} (A = 32); overflow-awareness off at
+#     A in {16,14,12} (M = 12, wrap); the guaranteed (L1-bounded) mode at A16/M12 and A12/M8;
+#   - the control: FP32 fine-tuned for the same 2 extra epochs at the same rate, then naive PTQ.
+# Resumable: a run whose model exists is skipped. Writes out/converged/<net>/ and
+# docs/results/compression-converged-<net>.md with two plots. LeNet: about 60 min on one core.
+#   scripts/converged-comparison.sh lenet|resnet|mobilenet
+set -euo pipefail
+cd "$(dirname "$0")/.."
+net="${1:?usage: scripts/converged-comparison.sh lenet|resnet|mobilenet}"
+data=fashion-mnist
+[ "$net" = lenet ] && data=mnist
+ckpt="out/baselines/$net-$data-fp32.ckpt"
+hist="out/baselines/$net-$data-fp32-history.csv"
+[ -f "$ckpt" ] || { echo "no converged checkpoint $ckpt: run scripts/baselines.sh $net first" >&2; exit 2; }
+./dova --version >/dev/null
+export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-converged-$net"
+rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
+out="out/converged/$net"
+mkdir -p "$out"
+common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --qat-epochs 2 --seed 1 --out "$out")
+run() { # run NAME ARGS...: one compress run unless its model exists
+  local name="$1"; shift
+  [ -f "$out/$name.dova" ] && return 0
+  echo "== $name ($(date -u +%T))"
+  ./dova compress "${common[@]}" "$@" > "$out/$name.log" 2> "$out/$name.err" || { echo "   failed: see $out/$name.err"; return 0; }
+  grep -a "A[0-9]*/M[0-9]* [a-z]* *[0-9.]*%" "$out/$name.log" | head -2 | sed 's/^/   /'
+}
+p="$net-$data"
+for mode in wrap saturate; do
+  for a in 32 16 14 12; do run "$p-a${a}m12-$mode" --acc-bits "$a" --mul-bits 12 --overflow "$mode"; done
+  run "$p-a12m8-$mode" --acc-bits 12 --mul-bits 8 --overflow "$mode"
+done
+for m in 8 6 5 4; do run "$p-a32m${m}-wrap" --acc-bits 32 --mul-bits "$m" --overflow wrap; done
+for m in 12 8 6 5 4; do run "$p-a32m${m}-wrap-no-downscaling" --acc-bits 32 --mul-bits "$m" --overflow wrap --no-downscaling-aware; done
+for a in 16 14 12; do run "$p-a${a}m12-wrap-no-overflow-aware" --acc-bits "$a" --mul-bits 12 --overflow wrap --no-overflow-aware; done
+run "$p-a16m12-wrap-guaranteed" --acc-bits 16 --mul-bits 12 --overflow wrap --guaranteed
+run "$p-a12m8-wrap-guaranteed" --acc-bits 12 --mul-bits 8 --overflow wrap --guaranteed
+run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-epochs 0 --fine-tune-epochs 2
+fp32=$(tail -n 1 "$hist" | cut -d, -f4)
+./dova sweep --dir "$out" --naive "$out/$p-a32m12-wrap-naive.dova" --control "$out/$p-a32m32-wrap-fp32ft2-naive.dova" \
+  --data "$data" --fp32 "$fp32" --markdown "docs/results/compression-converged-$net.md" \
+  --png "docs/results/compression-converged-$net.png" --command "scripts/converged-comparison.sh $net"
