@@ -47,9 +47,9 @@ public final class QuantPlan {
          */
         public float[] weightScales(float[] channelMaxima, java.util.function.Supplier<float[]> weights,
                                     java.util.function.Supplier<float[]> biases, QuantTarget target) {
-            float[] sw = QuantNet.scalesFromMaxima(channelMaxima, weightLimit);
+            float[] sw = WeightScales.scalesFromMaxima(channelMaxima, weightLimit);
             if (target != null && target.guaranteed()) {
-                sw = QuantNet.guaranteedScales(weights.get(), biases.get(), sw, in.scale(), in.maxMagnitude(),
+                sw = WeightScales.guaranteedScales(weights.get(), biases.get(), sw, in.scale(), in.maxMagnitude(),
                         target.accumulatorBits());
             }
             return sw;

@@ -1,0 +1,222 @@
+package dova.compress.net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
+import dova.sim.FixedPoint;
+import dova.sim.Overflow;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One forward pass of a {@link QuantNet} through the simulation of the processor's integer
+ * datapath (docs/datapath.md), walking the network's {@link QuantPlan}:
+ *
+ * <ul>
+ *   <li>weights: per-channel scale {@code Sw = max|W| / limit}, integers {@code round(W / Sw)}
+ *       clipped to {@code +-limit} (straight-through gradient);</li>
+ *   <li>accumulator: the exact integer sum, then (overflow-aware) wrapped or saturated to A bits;
+ *       wrapping the final sum is exact for WRAP; for SATURATE it is the usual approximation
+ *       (the processor saturates group by group);</li>
+ *   <li>requantization (downscaling-aware): {@code floor(acc * m / 2^s + 1/2)} with the M-bit
+ *       {@code m, s} of docs/datapath.md section 3, clamped to the output range; straight-through
+ *       gradient through the rounding.</li>
+ * </ul>
+ *
+ * Activations between layers are integers held in float tensors with a per-tensor scale, so
+ * that the exported model computes the same numbers. Float32 holds integers exactly below
+ * 2^24, which covers every accumulator of the shipped networks except in rare extremes.
+ */
+final class IntegerForward {
+    private final QuantNet net;
+    private final QuantTarget target;
+    private final QuantState state;
+    private final ParameterStore store;
+    private final boolean training;
+
+    IntegerForward(QuantNet net, ParameterStore store, boolean training) {
+        this.net = net;
+        this.target = net.target();
+        this.state = net.state();
+        this.store = store;
+        this.training = training;
+    }
+
+    private NDArray value(Parameter p, NDArray like) {
+        return store.getValue(p, like.getDevice(), training);
+    }
+
+    /**
+     * Requantizes an accumulator: forward value {@code clip(floor(held * factor + 1/2), lo, hi)}
+     * (the processor's result for the held A-bit values), gradient {@code d(acc) * factor} straight
+     * through wrapping and rounding, zero where the output clips and, for SATURATE, where the
+     * accumulator clamps. {@code accValue} is {@code acc} detached; {@code held} (freed here unless
+     * it is {@code accValue}) comes from {@link #accumulatorValues}.
+     */
+    private NDArray requantize(NDArray acc, NDArray accValue, NDArray held, NDArray factor, float lo, float hi) {
+        NDArray keep = target.overflowAware() && target.overflow() == Overflow.SATURATE
+                ? SteOps.equalMask(held, accValue) : null;
+        NDArray scaledHeld = held.mul(factor);
+        scaledHeld.addi(SteOps.constant(scaledHeld, 0.5f));
+        NDArray target = scaledHeld.floor();
+        // detached temporaries: freed now rather than at the end of the step, so that the
+        // allocator reuses warm memory (autograd never needs them)
+        scaledHeld.close();
+        if (held != accValue) {
+            held.close();
+        }
+        NDArray y = SteOps.clipStraightThrough(acc, factor, target, lo, hi, keep);
+        target.close();
+        if (keep != null) {
+            keep.close();
+        }
+        return y;
+    }
+
+    NDArray forward(NDArray pixels) {
+        if (net.hasBatchNorm()) {
+            throw new IllegalStateException("batch norm must be folded into the convolutions"
+                    + " before quantization (BatchNormFolding.fold)");
+        }
+        NDManager mgr = pixels.getManager();
+        QuantPlan plan = net.plan();
+        NDArray x = pixels; // integers 0..255, scale 1/255
+        Map<String, NDArray> saved = new HashMap<>();
+        double accMax = FixedPoint.maxSigned(target.accumulatorBits());
+        double accMin = FixedPoint.minSigned(target.accumulatorBits());
+        for (QuantPlan.Step step : plan.steps()) {
+            if (step instanceof QuantPlan.Weighted layer) {
+                x = weighted(layer, x, mgr, accMin, accMax);
+            } else if (step instanceof QuantPlan.PassThrough pass && pass.op() instanceof Op.MaxPool p) {
+                x = Pool.maxPool2d(x, new Shape(p.kernel(), p.kernel()), new Shape(p.stride(), p.stride()),
+                        new Shape(0, 0), false);
+            } else if (step instanceof QuantPlan.PassThrough) {
+                x = x.reshape(x.getShape().get(0), -1); // flatten
+            } else if (step instanceof QuantPlan.GlobalPool g) {
+                NDArray sum = x.sum(new int[] {2, 3}, true);
+                NDArray sumValue = sum.stopGradient();
+                NDArray held = accumulatorValues(sumValue, accMin, accMax, target.overflowAware(), null);
+                float reff = (float) multiplier(g.realMultiplier());
+                x = requantize(sum, sumValue, held, SteOps.constant(sum, reff), g.lo(), g.hi());
+            } else if (step instanceof QuantPlan.Save s) {
+                saved.put(s.tag(), x);
+            } else if (step instanceof QuantPlan.Residual res) {
+                float f1;
+                float f2;
+                if (target.downscalingAware()) {
+                    FixedPoint.SharedShift q = FixedPoint.chooseSharedShift(res.realMultiplierOfInput(),
+                            res.realMultiplierOfSaved(), target.multiplierBits());
+                    f1 = (float) q.first().value();
+                    f2 = (float) q.second().value();
+                } else {
+                    f1 = (float) res.realMultiplierOfInput();
+                    f2 = (float) res.realMultiplierOfSaved();
+                }
+                NDArray pre = SteOps.times(x, f1).add(SteOps.times(saved.get(res.tag()), f2));
+                NDArray half = pre.stopGradient().add(SteOps.constant(pre, 0.5f));
+                NDArray target = half.floor();
+                half.close();
+                x = SteOps.clipStraightThrough(pre, null, target, res.lo(), res.hi(), null);
+                target.close();
+            }
+        }
+        // logits in real units for the loss
+        return SteOps.times(x.reshape(x.getShape().get(0), net.classes()), (float) plan.output().scale());
+    }
+
+    /** The M-bit multiplier's value for real multiplier {@code r} when downscaling-aware, else {@code r}. */
+    private double multiplier(double r) {
+        return target.downscalingAware() ? FixedPoint.chooseMultiplier(r, target.multiplierBits()).value() : r;
+    }
+
+    /** One conv or dense layer of the quantized forward. */
+    private NDArray weighted(QuantPlan.Weighted layer, NDArray input, NDManager mgr, double accMin, double accMax) {
+        NDArray x = layer.op() instanceof Op.Dense ? input.reshape(input.getShape().get(0), -1) : input;
+        NDArray wv = value(net.weight(layer.name()), x);
+        NDArray bv = value(net.bias(layer.name()), x);
+        int oc = (int) wv.getShape().get(0);
+        int limit = layer.weightLimit();
+        float[] sw = layer.weightScales(channelMaxima(wv), wv::toFloatArray, bv::toFloatArray, target);
+        Shape wShape = wv.getShape();
+        Shape bcast = wShape.dimension() == 4 ? new Shape(oc, 1, 1, 1) : new Shape(oc, 1);
+        NDArray swArr = mgr.create(sw).reshape(bcast);
+        NDArray wq = SteOps.roundSte(wv.div(swArr)).clip(-limit, limit);
+        double[] sxw = layer.biasScales(sw);
+        float[] sxwF = new float[oc];
+        for (int c = 0; c < oc; c++) {
+            sxwF[c] = (float) sxw[c];
+        }
+        NDArray bq = SteOps.roundSte(bv.div(mgr.create(sxwF))).clip(accMin, accMax);
+        NDArray acc;
+        if (layer.op() instanceof Op.Conv conv) {
+            acc = Conv2d.conv2d(x, wq, bq, new Shape(conv.stride(), conv.stride()), new Shape(conv.pad(), conv.pad()),
+                    new Shape(1, 1), conv.groups()).singletonOrThrow();
+        } else {
+            acc = Linear.linear(x, wq, bq).singletonOrThrow();
+        }
+        // Values (no autograd) and gradient path are separate: the processor's accumulator and
+        // requantized output are computed on detached tensors, the gradient flows straight
+        // through wrapping and rounding (and is cut where SATURATE clamps).
+        NDArray accValue = acc.stopGradient();
+        long[] counts = null;
+        if (!training || target.overflowAware()) {
+            counts = state.overflowCounts.computeIfAbsent(layer.name(), k -> new long[2]);
+            counts[1] += acc.size();
+        }
+        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), counts);
+        float[] reff = new float[oc];
+        for (int c = 0; c < oc; c++) {
+            reff[c] = (float) multiplier(sxw[c] / layer.outScale());
+        }
+        Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
+        return requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), layer.lo(), layer.hi());
+    }
+
+    /**
+     * The A-bit accumulator the processor holds for exact sums {@code value} (no gradient): with
+     * {@code simulate}, WRAP is the two's complement wrap ({@code 1 / 2^A} and {@code 2^A} are
+     * exact in float) and SATURATE the clamp; without, the exact sums. Wrapping the final sum is
+     * exact for WRAP; for SATURATE it is the usual approximation (the processor saturates group
+     * by group). Adds the number of sums outside A bits to {@code counts[0]} when non-null. Written
+     * for speed: in-place steps on temporaries, float counts (comparisons to bool are slower).
+     */
+    private NDArray accumulatorValues(NDArray value, double accMin, double accMax, boolean simulate, long[] counts) {
+        if (!simulate && counts == null) {
+            return value;
+        }
+        if (!simulate || target.overflow() == Overflow.SATURATE) {
+            NDArray clamped = value.clip(accMin, accMax);
+            if (counts != null) {
+                try (NDArray diff = clamped.sub(value)) {
+                    counts[0] += SteOps.countNonzero(diff);
+                }
+            }
+            if (simulate) {
+                return clamped;
+            }
+            clamped.close();
+            return value;
+        }
+        double span = accMax - accMin + 1;
+        NDArray wraps = value.sub(SteOps.constant(value, (float) accMin));
+        wraps.muli(SteOps.constant(value, (float) (1 / span)));
+        wraps = wraps.floor(); // how many times 2^A each sum wraps: non-zero exactly when it overflows
+        if (counts != null) {
+            counts[0] += SteOps.countNonzero(wraps);
+        }
+        wraps.muli(SteOps.constant(value, (float) span));
+        NDArray held = value.sub(wraps);
+        wraps.close();
+        return held;
+    }
+
+    /** Per-channel {@code max|W[c]|} computed by the engine; only {@code oc} floats reach the host. */
+    private static float[] channelMaxima(NDArray w) {
+        return w.stopGradient().reshape(w.getShape().get(0), -1).abs().max(new int[] {1}).toFloatArray();
+    }
+}
