@@ -116,4 +116,55 @@ class PlannerAndDriftTest {
             system.terminate();
         }
     }
+
+    /**
+     * The service's calibration branch: windows through whichever model serves, a window never
+     * mixing two models, wrong-sized images skipped, and each model's first window its drift
+     * reference.
+     */
+    @Test
+    void windowsFollowTheServingModelAndEachModelHasItsOwnReference() throws Exception {
+        IntegerModel a = RandomModels.model(21, 8, 8, 16, 32);
+        IntegerModel b = RandomModels.model(22, 8, 8, 16, 32);
+        int size = a.inputSpec().size();
+        org.junit.jupiter.api.Assumptions.assumeTrue(size == b.inputSpec().size(), "same input size for the swap");
+        Random r = new Random(5);
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 0; i < 260; i++) {
+            byte[] px = RandomModels.image(r, a);
+            if (i >= 200) {
+                for (int k = 0; k < size; k++) {
+                    px[k] = (byte) Math.min(255, (px[k] & 0xff) / 4 + 180); // drift on model b
+                }
+            }
+            frames.add(i == 10 ? new byte[size + 1] : px); // one frame of the wrong size
+        }
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<IntegerModel> serving = new java.util.concurrent.atomic.AtomicReference<>(a);
+        ActorSystem system = ActorSystem.create("calibrate-stages-test");
+        try {
+            List<CalibrationStages.DriftCheck> checks = Source.from(frames)
+                    .map(px -> {
+                        if (seen.incrementAndGet() == 121) {
+                            serving.set(b); // the swap: frames from 120 on are observed through b
+                        }
+                        return px;
+                    })
+                    .via(CalibrationStages.windowsOf(serving::get, 50))
+                    .via(CalibrationStages.driftChecks(0.2))
+                    .runWith(Sink.seq(), system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            // a: frames 0..119 without the wrong-sized one = 119 -> 2 windows (19 dropped at the swap);
+            // b: frames 120..259 = 140 -> 2 windows (40 left open)
+            assertEquals(4, checks.size());
+            assertEquals(List.of(a, a, b, b), checks.stream().map(c -> c.window().model()).toList());
+            assertEquals(List.of(true, false, true, false), checks.stream().map(CalibrationStages.DriftCheck::reference).toList());
+            for (CalibrationStages.DriftCheck c : checks) {
+                assertEquals(50, c.window().profile().images());
+            }
+            assertFalse(checks.get(1).event().isPresent(), "a's second window looks like its first");
+            assertTrue(checks.get(3).event().isPresent(), "b's second window (frames 170..219, the last 20 drifted) drifted");
+        } finally {
+            system.terminate();
+        }
+    }
 }

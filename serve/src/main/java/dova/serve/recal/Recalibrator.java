@@ -1,6 +1,6 @@
 package dova.serve.recal;
 
-import dova.calibrate.drift.DriftDetector;
+import dova.calibrate.CalibrationStages;
 import dova.calibrate.drift.DriftEvent;
 import dova.calibrate.observe.RangeProfile;
 import dova.calibrate.plan.RescalingPlan;
@@ -29,10 +29,11 @@ import java.util.function.Consumer;
 /**
  * Watches sampled frames, detects drift and recalibrates off the hot path.
  *
- * <p>Frames arrive from the calibration branch of the stream (one thread) and are kept in
- * {@link RecentFrames} ({@code recent-frames} of them). Every {@code window} frames, the
- * window's {@link RangeProfile} is compared with the reference (the first window after each
- * deployment) by the drift detector. On a drift event, at most one attempt at a time and one
+ * <p>The stream's calibration branch is built from calibrate's stages: sampled frames are kept
+ * in {@link RecentFrames} ({@code recent-frames} of them, {@link #remember}), and every
+ * {@code window} frames the window's {@link RangeProfile} through the serving model is compared
+ * with that model's first window ({@code CalibrationStages.windowsOf} and {@code driftChecks});
+ * each check arrives at {@link #onWindow}. On a drift event, at most one attempt at a time and one
  * per {@code min-interval} runs on a single background thread, in three parts:
  * <ol>
  *   <li>candidates: the rescaling planner builds one from the drifted window's ranges, and (with
@@ -95,11 +96,8 @@ public final class Recalibrator implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean busy = new AtomicBoolean();
-    private int windowCount;
     private final List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
-    private Deployment profiled;
-    private RangeProfile.Collector collector;
-    private DriftDetector detector;
+    private volatile Deployment profiled;
     private Instant lastAttempt = Instant.EPOCH;
     private volatile DriftEvent lastDrift;
 
@@ -125,54 +123,53 @@ public final class Recalibrator implements AutoCloseable {
         return lastDrift;
     }
 
-    /** Called for every sampled frame, from one thread. */
-    public void observe(Frame f) {
+    /** Whether a sampled frame has the serving model's input shape (others are not observed). */
+    public boolean fitsServingModel(Frame f) {
+        var in = pool.current().model().inputSpec();
+        return f.width() == in.width() && f.height() == in.height() && f.channels() == in.channels()
+                && f.pixels().length == in.size();
+    }
+
+    /** Keeps a sampled frame among the recent frames of the serving deployment (from the calibration branch). */
+    public void remember(Frame f) {
         Deployment d = pool.current();
         if (d != profiled) {
             profiled = d;
-            collector = new RangeProfile.Collector(d.model());
-            detector = null; // the first window on a new model becomes its reference
-            windowCount = 0;
-            recent.clear();
+            recent.clear(); // the frames of another deployment judge nothing for this one
         }
-        var in = d.model().inputSpec();
-        if (f.width() != in.width() || f.height() != in.height() || f.channels() != in.channels()
-                || f.pixels().length != in.size()) {
-            return;
-        }
-        collector.add(f.pixels(), 0);
         recent.add(new RecentFrames.Sample(f.pixels(), f.label()));
-        if (++windowCount < calibration.window()) {
+    }
+
+    /**
+     * One window's drift check from the calibration stages ({@code CalibrationStages.driftChecks}):
+     * publishes the ranges and the drift gauge; on drift starts an attempt, at most one at a time
+     * and one per {@code min-interval}. A window of a model that is no longer serving is ignored.
+     */
+    public void onWindow(CalibrationStages.DriftCheck check) {
+        Deployment d = pool.current();
+        RangeProfile profile = check.window().profile();
+        if (check.window().model() != d.model()) {
             return;
         }
-        RangeProfile profile = collector.profile();
         profile.layers().forEach((layer, r) -> metrics.range(layer, r.realOutput.percentile(calibration.percentile())));
-        List<RecentFrames.Sample> samples = recent.snapshot();
-        windowCount = 0;
-        collector = new RangeProfile.Collector(d.model());
-        if (detector == null) {
-            detector = new DriftDetector(profile.pixelHistogram(), calibration.psiThreshold());
-            metrics.drift(0, false);
+        metrics.drift(check.psi(), check.event().isPresent());
+        if (check.event().isEmpty()) {
             return;
         }
-        double psi = detector.psi(profile.pixelHistogram());
-        var event = detector.check(profile.pixelHistogram(), profile.images());
-        metrics.drift(psi, event.isPresent());
-        if (event.isPresent()) {
-            lastDrift = event.get();
-            Instant now = Instant.now();
-            if (settings.enabled() && Duration.between(lastAttempt, now).compareTo(settings.minInterval()) >= 0
-                    && busy.compareAndSet(false, true)) {
-                lastAttempt = now;
-                DriftEvent e = event.get();
-                worker.submit(() -> {
-                    try {
-                        attempt(d, profile, samples, e);
-                    } finally {
-                        busy.set(false);
-                    }
-                });
-            }
+        DriftEvent e = check.event().get();
+        lastDrift = e;
+        Instant now = Instant.now();
+        if (settings.enabled() && Duration.between(lastAttempt, now).compareTo(settings.minInterval()) >= 0
+                && busy.compareAndSet(false, true)) {
+            lastAttempt = now;
+            List<RecentFrames.Sample> samples = recent.snapshot();
+            worker.submit(() -> {
+                try {
+                    attempt(d, profile, samples, e);
+                } finally {
+                    busy.set(false);
+                }
+            });
         }
     }
 

@@ -13,6 +13,7 @@ import akka.stream.javadsl.Sink;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dova.calibrate.CalibrationStages;
 import dova.ingest.frame.Frame;
 import dova.ingest.frame.FrameCodec;
 import dova.ingest.frame.RejectReason;
@@ -118,7 +119,13 @@ public final class StreamService implements AutoCloseable {
                                 .map(t -> t.value().frame())
                                 .buffer(1024, OverflowStrategy.dropHead())
                                 .async()
-                                .to(Sink.foreach(recalibrator::observe)))
+                                .filter(recalibrator::fitsServingModel)
+                                .alsoTo(Sink.foreach(recalibrator::remember))
+                                .map(Frame::pixels)
+                                .via(CalibrationStages.windowsOf(() -> pool.current().model(),
+                                        settings.calibration().window()))
+                                .via(CalibrationStages.driftChecks(settings.calibration().psiThreshold()))
+                                .to(Sink.foreach(recalibrator::onWindow)))
                         .named("metrics-and-calibration-tap");
         supervisor = new RestartingStream(() -> {
             Consumer.DrainingControl<Done> control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec,
