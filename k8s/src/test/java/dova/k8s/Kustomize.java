@@ -2,7 +2,6 @@ package dova.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -12,14 +11,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The subset of kustomize that dova's manifests use, enough to render the overlays in a test
- * without the kustomize binary: {@code resources} (files and directories), {@code namespace},
- * {@code commonLabels} (metadata, selectors and pod templates), {@code configMapGenerator}
- * (files) and {@code patches} with a target (strategic-merge style: maps merge, lists of
- * objects merge by {@code name}, other lists are replaced). Anything else fails loudly.
+ * Renders an overlay with the real kustomize ({@code kubectl kustomize}, v5.5 on these machines
+ * and in CI) and parses the documents. A warning from kustomize (a deprecated field) fails the
+ * render, so that the manifests stay on the current format.
  */
 final class Kustomize {
     static final ObjectMapper YAML = new YAMLMapper();
@@ -46,120 +42,32 @@ final class Kustomize {
     }
 
     static List<ObjectNode> render(Path dir) throws IOException {
-        Path k = dir.resolve("kustomization.yaml");
-        ObjectNode kust = (ObjectNode) YAML.readTree(k.toFile());
-        for (Iterator<String> f = kust.fieldNames(); f.hasNext(); ) {
-            String field = f.next();
-            if (!List.of("apiVersion", "kind", "namespace", "commonLabels", "resources", "configMapGenerator", "patches")
-                    .contains(field)) {
-                throw new IOException(k + ": unsupported kustomize field '" + field + "'");
+        ProcessBuilder pb = new ProcessBuilder("kubectl", "kustomize", dir.toString());
+        Path err = Files.createTempFile("kustomize-", ".err");
+        Path out = Files.createTempFile("kustomize-", ".yaml");
+        pb.redirectError(err.toFile()).redirectOutput(out.toFile());
+        try {
+            Process p;
+            try {
+                p = pb.start();
+            } catch (IOException e) {
+                throw new IOException("kubectl is needed to render the manifests (kubectl kustomize): " + e.getMessage(), e);
             }
-        }
-        List<ObjectNode> out = new ArrayList<>();
-        for (JsonNode r : kust.path("resources")) {
-            Path p = dir.resolve(r.asText()).normalize();
-            if (Files.isDirectory(p)) {
-                out.addAll(render(p));
-            } else if (Files.isRegularFile(p)) {
-                out.addAll(parseAll(p));
-            } else {
-                throw new IOException(k + ": resource " + r.asText() + " does not exist");
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("kubectl kustomize " + dir + " did not finish within 60 s");
             }
-        }
-        for (JsonNode g : kust.path("configMapGenerator")) {
-            ObjectNode cm = JSON.createObjectNode();
-            cm.put("apiVersion", "v1").put("kind", "ConfigMap");
-            ObjectNode meta = cm.putObject("metadata");
-            meta.put("name", g.path("name").asText());
-            if (g.path("options").has("labels")) {
-                meta.set("labels", g.path("options").path("labels").deepCopy());
+            String warnings = Files.readString(err);
+            if (p.exitValue() != 0 || !warnings.isBlank()) {
+                throw new IOException("kubectl kustomize " + dir + " (exit " + p.exitValue() + "): " + warnings.strip());
             }
-            ObjectNode data = cm.putObject("data");
-            for (JsonNode file : g.path("files")) {
-                Path p = dir.resolve(file.asText());
-                if (!Files.isRegularFile(p)) {
-                    throw new IOException(k + ": generator file " + file.asText() + " does not exist");
-                }
-                data.put(p.getFileName().toString(), Files.readString(p));
-            }
-            out.add(cm);
+            return parseAll(out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted rendering " + dir, e);
+        } finally {
+            Files.deleteIfExists(err);
+            Files.deleteIfExists(out);
         }
-        for (JsonNode patch : kust.path("patches")) {
-            Path p = dir.resolve(patch.path("path").asText());
-            ObjectNode body = parseAll(p).get(0);
-            String kind = patch.path("target").path("kind").asText();
-            String name = patch.path("target").path("name").asText();
-            ObjectNode target = out.stream().filter(o -> kind.equals(o.path("kind").asText())
-                    && name.equals(o.path("metadata").path("name").asText())).findFirst()
-                    .orElseThrow(() -> new IOException(k + ": patch " + p.getFileName() + " targets " + kind + "/" + name
-                            + ", which is not among the resources"));
-            merge(target, body);
-        }
-        if (kust.has("namespace")) {
-            for (ObjectNode o : out) {
-                if (!"Namespace".equals(o.path("kind").asText())) {
-                    ((ObjectNode) o.path("metadata")).put("namespace", kust.path("namespace").asText());
-                }
-            }
-        }
-        if (kust.has("commonLabels")) {
-            for (ObjectNode o : out) {
-                for (Map.Entry<String, JsonNode> e : iterable(kust.path("commonLabels").fields())) {
-                    labels((ObjectNode) o.path("metadata")).set(e.getKey(), e.getValue());
-                    if ("Deployment".equals(o.path("kind").asText())) {
-                        ObjectNode spec = (ObjectNode) o.path("spec");
-                        ((ObjectNode) spec.path("selector").path("matchLabels")).set(e.getKey(), e.getValue());
-                        labels((ObjectNode) spec.path("template").path("metadata")).set(e.getKey(), e.getValue());
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    private static <T> Iterable<T> iterable(Iterator<T> it) {
-        return () -> it;
-    }
-
-    private static ObjectNode labels(ObjectNode meta) {
-        if (!meta.has("labels")) {
-            meta.putObject("labels");
-        }
-        return (ObjectNode) meta.get("labels");
-    }
-
-    static void merge(ObjectNode target, ObjectNode patch) {
-        for (Map.Entry<String, JsonNode> e : iterable(patch.fields())) {
-            JsonNode t = target.get(e.getKey());
-            JsonNode v = e.getValue();
-            if (t instanceof ObjectNode to && v instanceof ObjectNode vo) {
-                merge(to, vo);
-            } else if (t instanceof ArrayNode ta && v instanceof ArrayNode va && isNamedList(va)) {
-                for (JsonNode item : va) {
-                    ObjectNode match = null;
-                    for (JsonNode existing : ta) {
-                        if (existing.path("name").asText().equals(item.path("name").asText())) {
-                            match = (ObjectNode) existing;
-                        }
-                    }
-                    if (match != null) {
-                        merge(match, (ObjectNode) item);
-                    } else {
-                        ta.add(item.deepCopy());
-                    }
-                }
-            } else {
-                target.set(e.getKey(), v.deepCopy());
-            }
-        }
-    }
-
-    private static boolean isNamedList(ArrayNode a) {
-        for (JsonNode n : a) {
-            if (!n.isObject() || !n.has("name")) {
-                return false;
-            }
-        }
-        return a.size() > 0;
     }
 }
