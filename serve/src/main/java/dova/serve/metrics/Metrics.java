@@ -144,6 +144,26 @@ public final class Metrics {
         accuracy.set(a);
     }
 
+    /** Labelled results the accuracy gauge averages over (the most recent). */
+    public static final int ACCURACY_WINDOW = 1000;
+    private final boolean[] lastCorrect = new boolean[ACCURACY_WINDOW];
+    private int lastCount;
+    private int lastNext;
+    private int lastCorrectCount;
+
+    /** One labelled result: the accuracy gauge becomes the share correct over the last {@link #ACCURACY_WINDOW}. */
+    public synchronized void labelledResult(boolean correct) {
+        if (lastCount == ACCURACY_WINDOW) {
+            lastCorrectCount -= lastCorrect[lastNext] ? 1 : 0;
+        } else {
+            lastCount++;
+        }
+        lastCorrect[lastNext] = correct;
+        lastCorrectCount += correct ? 1 : 0;
+        lastNext = (lastNext + 1) % ACCURACY_WINDOW;
+        accuracy.set((double) lastCorrectCount / lastCount);
+    }
+
     public void consumerLag(long lag) {
         consumerLag.set(lag);
     }

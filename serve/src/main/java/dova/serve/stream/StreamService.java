@@ -177,6 +177,9 @@ public final class StreamService implements AutoCloseable {
             metrics.resultOut(e2e, inf.queueNanos(), inf.computeNanos());
             // recalibration keeps the layer list, so the serving model's names fit any version's counts
             metrics.overflow(pool.current().layerNames(), inf.layerOverflowEvents());
+            if (f.labelled()) {
+                metrics.labelledResult(inf.predicted() == f.label());
+            }
             if (listener != null) {
                 listener.onResult(f, inf, e2e);
             }
