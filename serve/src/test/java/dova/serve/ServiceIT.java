@@ -145,6 +145,15 @@ class ServiceIT {
             assertBoundedDeadLetter("d-a", 1_048_376);
             assertTrue(metrics.contains("dova_latency_end_to_end_seconds_bucket"), metrics);
             assertTrue(scrape(app.endpoints().port(), "/ready").startsWith("200"));
+            assertTrue(scrape(app.endpoints().port(), "/v2/health/ready").startsWith("200"));
+            assertTrue(scrape(app.endpoints().port(), "/v2/health/live").startsWith("200"));
+            // JVM and process metrics, a dozen latency buckets, no placeholder series
+            assertTrue(metrics.contains("jvm_memory_used_bytes") && metrics.contains("process_cpu_usage")
+                    && metrics.contains("jvm_gc_"), "JVM and process binders");
+            long buckets = metrics.lines().filter(l -> l.startsWith("dova_latency_end_to_end_seconds_bucket")).count();
+            assertTrue(buckets >= 10 && buckets <= 14, buckets + " end-to-end latency buckets");
+            assertTrue(!metrics.contains("reason=\"none\""), "no placeholder reason series");
+            assertTrue(metrics.contains("dova_simulated_cycles_total"), "simulated cycles beside host compute time");
         }
     }
 

@@ -40,14 +40,19 @@ public final class Endpoints implements AutoCloseable {
             throw new IllegalArgumentException("dova.http.host: cannot listen on " + host + ":" + port + ": " + e.getMessage());
         }
         server.createContext("/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
-        server.createContext("/health", ex -> {
-            boolean h = healthy.getAsBoolean();
-            reply(ex, h ? 200 : 503, "text/plain", h ? "ok\n" : "stream down\n");
-        });
-        server.createContext("/ready", ex -> {
-            boolean r = ready.getAsBoolean();
-            reply(ex, r ? 200 : 503, "text/plain", r ? "ready\n" : "not ready\n");
-        });
+        // /health and /ready, and the same under the KServe / Triton names
+        for (String path : new String[] {"/health", "/v2/health/live"}) {
+            server.createContext(path, ex -> {
+                boolean h = healthy.getAsBoolean();
+                reply(ex, h ? 200 : 503, "text/plain", h ? "ok\n" : "stream down\n");
+            });
+        }
+        for (String path : new String[] {"/ready", "/v2/health/ready"}) {
+            server.createContext(path, ex -> {
+                boolean r = ready.getAsBoolean();
+                reply(ex, r ? 200 : 503, "text/plain", r ? "ready\n" : "not ready\n");
+            });
+        }
         server.setExecutor(Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "http");
             t.setDaemon(true);

@@ -25,6 +25,7 @@ public final class Metrics {
     private final Timer endToEnd;
     private final Timer queue;
     private final Timer compute;
+    private final Counter simulatedCycles;
     private final Counter swaps;
     private final Counter swapFailures;
     private final Counter driftEvents;
@@ -43,11 +44,13 @@ public final class Metrics {
         resultsOut = Counter.builder("dova_results_out").description("results written to Kafka").register(registry);
         endToEnd = timer("dova_latency_end_to_end", "capture to result");
         queue = timer("dova_latency_queue", "waiting for a processor");
-        compute = timer("dova_latency_compute", "simulated processor time");
+        compute = timer("dova_latency_compute", "host wall time of the bit-exact simulation of one frame (not processor time)");
+        simulatedCycles = Counter.builder("dova_simulated_cycles").description("cycles of the simulated processors"
+                + " (cost model of their PE arrays), summed over results").register(registry);
         swaps = Counter.builder("dova_model_swaps").description("models swapped into the pool").register(registry);
         swapFailures = Counter.builder("dova_model_swap_failures").description("swaps refused or failed").register(registry);
         driftEvents = Counter.builder("dova_drift_events").description("drift events detected").register(registry);
-        retraining = timer("dova_retraining_duration", "recalibration / retraining attempts");
+        retraining = timer("dova_retraining_duration", "recalibration / retraining attempts", ATTEMPT_BUCKETS);
         Gauge.builder("dova_pending_frames", pendingFrames).description("frames queued or running in the pool")
                 .register(registry);
         Gauge.builder("dova_model_version", modelVersion, AtomicLong::get).description("serving model version")
@@ -59,16 +62,35 @@ public final class Metrics {
         Gauge.builder("dova_kafka_consumer_lag", consumerLag, AtomicLong::get)
                 .description("frames not yet committed, summed over partitions").register(registry);
         // created up front so that dashboards and alerts see them before the first event
-        failure("none");
+        for (dova.ingest.frame.RejectReason r : dova.ingest.frame.RejectReason.values()) {
+            failure(r.name());
+        }
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
         for (dova.serve.recal.Recalibrator.Result r : dova.serve.recal.Recalibrator.Result.values()) {
             attempt(r.label());
         }
     }
 
+    /** Latency buckets for the service's objectives (p99 under 500 ms): a dozen, from 1 ms to 30 s. */
+    static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+        Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30)};
+    /** Recalibration attempts take seconds to minutes. */
+    static final Duration[] ATTEMPT_BUCKETS = {Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(15),
+        Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(15)};
+
     private Timer timer(String name, String description) {
-        return Timer.builder(name).description(description).publishPercentileHistogram().publishPercentiles(0.5, 0.99)
-                .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(30))
-                .register(registry);
+        return timer(name, description, LATENCY_BUCKETS);
+    }
+
+    private Timer timer(String name, String description, Duration[] buckets) {
+        return Timer.builder(name).description(description).serviceLevelObjectives(buckets).register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -89,8 +111,9 @@ public final class Metrics {
         framesIn.increment();
     }
 
-    public void resultOut(long endToEndNanos, long queueNanos, long computeNanos) {
+    public void resultOut(long endToEndNanos, long queueNanos, long computeNanos, long cycles) {
         resultsOut.increment();
+        simulatedCycles.increment(cycles);
         endToEnd.record(Duration.ofNanos(Math.max(0, endToEndNanos)));
         queue.record(Duration.ofNanos(queueNanos));
         compute.record(Duration.ofNanos(computeNanos));

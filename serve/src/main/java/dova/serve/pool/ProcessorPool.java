@@ -89,6 +89,7 @@ public final class ProcessorPool implements AutoCloseable {
         ProcessorConfig config = configs.get(index);
         Deployment mine = null;
         Executor executor = null;
+        long cycles = 0;
         while (running) {
             Task t;
             try {
@@ -104,6 +105,7 @@ public final class ProcessorPool implements AutoCloseable {
                 Deployment d = deployment.get();
                 if (d != mine) {
                     executor = Executor.fast(d.model(), config);
+                    cycles = dova.sim.cost.CostModel.evaluate(executor.model(), config).cycles();
                     mine = d;
                 }
                 long start = System.nanoTime();
@@ -117,7 +119,7 @@ public final class ProcessorPool implements AutoCloseable {
                 }
                 long done = System.nanoTime();
                 t.result().complete(new Inference(cls, executor.logits().clone(), executor.model().outputSpec().scale(),
-                        mine.version(), total, after, index, start - t.enqueuedNanos(), done - start));
+                        mine.version(), total, after, index, start - t.enqueuedNanos(), done - start, cycles));
             } catch (RuntimeException e) {
                 t.result().completeExceptionally(e);
             } finally {

@@ -77,8 +77,11 @@ public final class StreamService implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    private volatile boolean draining;
+
+    /** Running and not draining: {@code /ready} turns 503 as soon as a shutdown starts. */
     public boolean running() {
-        return supervisor != null && supervisor.up();
+        return !draining && supervisor != null && supervisor.up();
     }
 
     /** False when the stream has been down (failing to run) for longer than {@link #UNHEALTHY_AFTER}. */
@@ -174,7 +177,7 @@ public final class StreamService implements AutoCloseable {
                         String.valueOf(err.getMessage()));
             }
             long e2e = (System.currentTimeMillis() - f.captureMillis()) * 1_000_000L;
-            metrics.resultOut(e2e, inf.queueNanos(), inf.computeNanos());
+            metrics.resultOut(e2e, inf.queueNanos(), inf.computeNanos(), inf.simulatedCycles());
             // recalibration keeps the layer list, so the serving model's names fit any version's counts
             metrics.overflow(pool.current().layerNames(), inf.layerOverflowEvents());
             if (f.labelled()) {
@@ -217,6 +220,7 @@ public final class StreamService implements AutoCloseable {
 
     /** Stops consuming, lets every frame in flight finish and commit, then shuts down. */
     public void drainAndStop() {
+        draining = true;
         if (lagPoller != null) {
             lagPoller.shutdownNow();
         }
