@@ -55,7 +55,8 @@ public final class BaselineCommand implements Callable<Integer> {
         Architecture a = Architecture.parse(model);
         Recipe.Builder r = Recipe.converged(a).toBuilder();
         if (epochs != null) {
-            r.epochs(epochs);
+            // a run shorter than the warm-up keeps at least one epoch of the schedule proper
+            r.epochs(epochs).warmupEpochs(Math.min(Recipe.converged(a).warmupEpochs(), Math.max(0, epochs - 1)));
         }
         if (lr != null) {
             r.learningRate(lr);
