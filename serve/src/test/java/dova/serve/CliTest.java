@@ -46,6 +46,31 @@ class CliTest {
     }
 
     @Test
+    void optionsAreCheckedByTheirNamesBeforeTheWork(@TempDir Path dir) throws Exception {
+        String model = "../models/lenet-mnist-a16m12-wrap.dova";
+        assertTrue(run("simulate", "--model", model, "--acc-bits", "40")[1].contains("--acc-bits must be in [8, 32], got 40"));
+        for (String n : new String[] {"0", "-5"}) {
+            String[] r = run("simulate", "--model", model, "--limit", n);
+            assertEquals("2", r[0]);
+            assertTrue(r[1].contains("--limit must be in [1, "), r[1]);
+        }
+        assertTrue(run("simulate", "--model", model, "--threads", "0")[1].contains("--threads must be in [1, 1024], got 0"));
+        Path file = Files.writeString(dir.resolve("file.txt"), "x");
+        String[] j = run("simulate", "--model", model, "--json", file.resolve("out.json").toString());
+        assertTrue(j[1].contains("--json") && j[1].contains("cannot create its folder"), j[1]);
+        assertTrue(run("simulate", "--model", model, "--overflow", "clip")[1]
+                .contains("--overflow must be one of wrap, saturate, got 'clip'"));
+        String[] f = run("replay", "--bootstrap-servers", "127.0.0.1:1", "--format", "bmp");
+        assertTrue(f[1].contains("--format must be one of raw8, png, jpeg, got 'bmp'"), f[1]);
+        long start = System.nanoTime();
+        String[] b = run("replay", "--bootstrap-servers", "127.0.0.1:1", "--frames", "1");
+        assertEquals("2", b[0]);
+        assertTrue(b[1].contains("cannot reach a Kafka broker at 127.0.0.1:1"), b[1]);
+        assertTrue(System.nanoTime() - start < 30_000_000_000L, "an unreachable broker fails fast");
+        assertTrue(run("train", "--lr", "-1")[1].contains("--lr and --qat-lr must be > 0"));
+    }
+
+    @Test
     void corruptModelAndMissingDataAreNamed(@TempDir Path dir) throws Exception {
         Path bad = Files.write(dir.resolve("bad.dova"), new byte[] {1, 2, 3});
         String[] r = run("simulate", "--model", bad.toString());
@@ -54,7 +79,7 @@ class CliTest {
         String[] d = run("simulate", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--data-dir", dir.toString());
         assertTrue(d[1].contains("no such file") && d[1].contains("fetch-data"), d[1]);
         String[] o = run("simulate", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--overflow", "clip");
-        assertTrue(o[1].contains("unknown overflow mode 'clip'"), o[1]);
+        assertTrue(o[1].contains("--overflow must be one of wrap, saturate, got 'clip'"), o[1]);
     }
 
     @Test

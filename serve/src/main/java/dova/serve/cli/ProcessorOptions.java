@@ -33,13 +33,21 @@ public final class ProcessorOptions {
     Path costTable;
 
     ProcessorConfig config() throws IOException {
+        Options.range("--acc-bits", accBits, 8, 32);
+        Options.range("--mul-bits", mulBits, 4, 32);
+        Options.range("--lanes", lanes, 1, 4096);
+        Options.range("--rows", rows, 1, 4096);
+        Overflow mode0 = Options.choice("--overflow", overflow, Overflow.class);
+        if (costTable != null && !java.nio.file.Files.isRegularFile(costTable)) {
+            throw new IllegalArgumentException("--cost-table " + costTable + ": no such file");
+        }
         RequantMode mode = switch (requant.toLowerCase(java.util.Locale.ROOT)) {
             case "native" -> RequantMode.NATIVE;
             case "gemmlowp" -> RequantMode.GEMMLOWP;
             default -> throw new IllegalArgumentException("--requant must be native or gemmlowp, got '" + requant + "'");
         };
         CostTable table = costTable == null ? CostTable.horowitz45nm() : CostTable.load(costTable);
-        return ProcessorConfig.baseline().withCostTable(table).withAccumulator(accBits, Overflow.parse(overflow))
+        return ProcessorConfig.baseline().withCostTable(table).withAccumulator(accBits, mode0)
                 .withMultiplierBits(mulBits).withArray(lanes, rows).withRequantMode(mode);
     }
 }

@@ -28,8 +28,8 @@ public final class SimulateCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataSet = new DataOptions();
 
-    @Option(names = "--limit", defaultValue = "0", description = "first N test images only (default: all)")
-    int limit;
+    @Option(names = "--limit", description = "first N test images only, N >= 1 (default: all)")
+    Integer limit;
 
     @Option(names = "--threads", defaultValue = "2", description = "simulator threads (default: ${DEFAULT-VALUE})")
     int threads;
@@ -51,9 +51,14 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (limit != null) {
+            Options.range("--limit", limit, 1, Integer.MAX_VALUE);
+        }
+        Options.range("--threads", threads, 1, 1024);
+        Options.output("--json", json);
         ProcessorConfig cfg = processor.config();
         IntegerModel m = ModelIo.read(model);
-        LabelledImages test = dataSet.test(limit);
+        LabelledImages test = dataSet.test(limit == null ? 0 : limit);
         if (test.pixelsPerImage() != m.inputSpec().size()) {
             throw new IllegalArgumentException("model " + model + " takes " + m.inputSpec().shape() + " inputs; "
                     + dataSet.data + " images are 1x" + test.rows() + "x" + test.cols());
