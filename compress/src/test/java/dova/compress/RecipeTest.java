@@ -70,6 +70,16 @@ class RecipeTest {
             assertArrayEquals(x, y, "same seed, same image");
         }
         assertEquals(25 + 50, seen.size(), "every shift (and, for flip-crop, every mirrored shift) is drawn");
+        Random f = new Random(2);
+        int flipped = 0;
+        for (int trial = 0; trial < 200; trial++) {
+            float[] o = new float[rows * cols];
+            Augmentation.FLIP.apply(src, 0, rows, cols, o, 0, f);
+            int[] t = transformOf(src, o, rows, cols, true);
+            assertTrue(t != null && t[1] == 0 && t[2] == 0, "flip only, no shift");
+            flipped += t[0];
+        }
+        assertTrue(flipped > 60 && flipped < 140, flipped + " of 200 flipped");
         assertEquals(Augmentation.FLIP_CROP, Augmentation.parse("flip-crop"));
         assertThrows(IllegalArgumentException.class, () -> Augmentation.parse("rotate"));
     }

@@ -12,6 +12,8 @@ public enum Augmentation {
     NONE,
     /** A random translation by up to 2 pixels in each direction, zero filled (digits: MNIST). */
     SHIFT,
+    /** A horizontal flip with probability 1/2 (clothing, for a network too small to need crops). */
+    FLIP,
     /**
      * A horizontal flip with probability 1/2, then a random crop of the image padded by 2 pixels
      * of zeros on each side (clothing: Fashion-MNIST, whose items are left-right symmetric in kind).
@@ -27,7 +29,7 @@ public enum Augmentation {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown augmentation '" + name + "'; known: none, shift, flip-crop");
+        throw new IllegalArgumentException("unknown augmentation '" + name + "'; known: none, shift, flip, flip-crop");
     }
 
     public String id() {
@@ -44,6 +46,7 @@ public enum Augmentation {
         boolean flip = false;
         switch (this) {
             case NONE -> { }
+            case FLIP -> flip = rnd.nextBoolean();
             case SHIFT, FLIP_CROP -> {
                 flip = this == FLIP_CROP && rnd.nextBoolean();
                 dy = rnd.nextInt(2 * MAX_SHIFT + 1) - MAX_SHIFT;

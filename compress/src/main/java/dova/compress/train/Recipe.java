@@ -76,8 +76,10 @@ public record Recipe(Optimizer optimizer, int epochs, int batchSize, float learn
                     .schedule(LrSchedule.COSINE).warmupEpochs(1).weightDecay(1e-4f).augmentation(Augmentation.SHIFT).build();
             case RESNET -> builder().optimizer(Optimizer.ADAMW).epochs(24).batchSize(128).learningRate(3e-3f)
                     .schedule(LrSchedule.COSINE).warmupEpochs(1).weightDecay(2e-2f).augmentation(Augmentation.FLIP_CROP).build();
-            case MOBILENET -> builder().optimizer(Optimizer.ADAMW).epochs(24).batchSize(128).learningRate(3e-3f)
-                    .schedule(LrSchedule.COSINE).warmupEpochs(1).weightDecay(2e-2f).augmentation(Augmentation.FLIP_CROP).build();
+            // 24 epochs with weight decay 0.02 and flip-crop ended at 90.45% with train accuracy 90.8%: the
+            // 15k-parameter network underfits, so it trains longer with little regularization
+            case MOBILENET -> builder().optimizer(Optimizer.ADAMW).epochs(40).batchSize(128).learningRate(3e-3f)
+                    .schedule(LrSchedule.COSINE).warmupEpochs(1).weightDecay(1e-4f).augmentation(Augmentation.FLIP).build();
         };
     }
 
