@@ -179,7 +179,7 @@ public final class Baseline {
             trainErr[i] = 100 * (1 - history.get(i).trainAccuracy());
             testErr[i] = 100 * (1 - history.get(i).testAccuracy());
         }
-        new LinePlot(o.name() + ": " + o.recipe().describe(), "epoch", "error %")
-                .add("train error % (augmented)", x, trainErr).add("test error %", x, testErr).write(png);
+        new LinePlot(o.name() + ": FP32 error per epoch", "epoch", "error %").subtitle(o.recipe().describe())
+                .add("train error % (augmented images)", x, trainErr).add("test error % (full test set)", x, testErr).write(png);
     }
 }

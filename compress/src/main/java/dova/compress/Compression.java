@@ -258,19 +258,30 @@ public final class Compression {
         }
     }
 
+    /**
+     * Two panels as two files: train error and overflow (percentages) in {@code png}, the loss
+     * beside it ({@code -loss.png}); one series per phase, so that where quantization-aware
+     * training starts is where its colour starts. The x axis counts epochs over all phases.
+     */
     private static void plot(List<EpochStats> history, String name, Path png) throws IOException {
-        int n = history.size();
-        double[] x = new double[n];
-        double[] loss = new double[n];
-        double[] err = new double[n];
-        double[] overflow = new double[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = i + 1;
-            loss[i] = history.get(i).loss();
-            err[i] = 100 * (1 - history.get(i).trainAccuracy());
-            overflow[i] = 100 * history.get(i).overflowRate();
+        LinePlot pct = new LinePlot(name + ": train error and overflow, all phases in order", "epoch (all phases)", "%");
+        LinePlot loss = new LinePlot(name + ": training loss, all phases in order", "epoch (all phases)", "loss");
+        Map<String, List<Integer>> phases = new LinkedHashMap<>();
+        for (int i = 0; i < history.size(); i++) {
+            phases.computeIfAbsent(history.get(i).phase(), k -> new ArrayList<>()).add(i);
         }
-        new LinePlot(name + ": training curves (all phases, in order)", "epoch", "value")
-                .add("loss", x, loss).add("train error %", x, err).add("overflow % of outputs", x, overflow).write(png);
+        for (Map.Entry<String, List<Integer>> e : phases.entrySet()) {
+            List<Integer> idx = e.getValue();
+            double[] x = idx.stream().mapToDouble(i -> i + 1).toArray();
+            pct.add(e.getKey() + " train error %", x, idx.stream().mapToDouble(i -> 100 * (1 - history.get(i).trainAccuracy()))
+                    .toArray());
+            if (e.getKey().equals("qat")) {
+                pct.add("qat overflow % of outputs", x, idx.stream().mapToDouble(i -> 100 * history.get(i).overflowRate())
+                        .toArray());
+            }
+            loss.add(e.getKey(), x, idx.stream().mapToDouble(i -> history.get(i).loss()).toArray());
+        }
+        pct.write(png);
+        loss.write(png.resolveSibling(png.getFileName().toString().replace(".png", "-loss.png")));
     }
 }

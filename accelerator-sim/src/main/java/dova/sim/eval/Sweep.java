@@ -126,7 +126,8 @@ public final class Sweep {
             int x = againstAccumulator ? r.config().accumulatorBits() : r.config().multiplierBits();
             curves.computeIfAbsent(series, k -> new TreeMap<>()).put(x, 100 * r.accuracy());
         }
-        LinePlot plot = new LinePlot(title, againstAccumulator ? "accumulator bits A" : "multiplier bits M", "accuracy %");
+        LinePlot plot = new LinePlot(title, againstAccumulator ? "accumulator bits A" : "multiplier bits M", "accuracy %")
+                .percentAxis();
         int lo = Integer.MAX_VALUE;
         int hi = Integer.MIN_VALUE;
         for (var e : curves.entrySet()) {
@@ -136,7 +137,11 @@ public final class Sweep {
             hi = Math.max(hi, e.getValue().lastKey());
         }
         if (Double.isFinite(fp32) && lo <= hi) {
-            plot.add("FP32", new double[] {lo, hi}, new double[] {100 * fp32, 100 * fp32});
+            plot.reference(String.format(Locale.ROOT, "FP32 (%.2f%%)", 100 * fp32), 100 * fp32);
+        }
+        int classes = test.classes();
+        if (classes > 1) {
+            plot.reference("chance (" + classes + " classes)", 100.0 / classes);
         }
         plot.write(png);
     }

@@ -3,29 +3,43 @@ package dova.sim.plot;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import java.awt.geom.Ellipse2D;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import javax.imageio.ImageIO;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
 
-/** A small line chart written as PNG with java2d (headless): axes, ticks, a legend, one colour per series. */
+/**
+ * A line chart written as PNG (JFreeChart, headless): a marker at every measured point and
+ * lines only between measured points of one series (a missing value breaks the line), round
+ * ticks, integer ticks where the x values are integers (epochs, bit widths), an optional
+ * 0-100 percent axis, and dashed horizontal reference lines (FP32, chance).
+ */
 public final class LinePlot {
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b)};
+        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
 
-    private record Series(String name, double[] x, double[] y) {
+    private record Series(String name, double[] x, double[] y, boolean reference) {
     }
 
     private final String title;
     private final String xLabel;
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
+    private boolean percent;
+    private String subtitle;
 
     public LinePlot(String title, String xLabel, String yLabel) {
         this.title = title;
@@ -37,92 +51,99 @@ public final class LinePlot {
         if (x.length != y.length) {
             throw new IllegalArgumentException("series " + name + ": " + x.length + " x values, " + y.length + " y values");
         }
-        series.add(new Series(name, x.clone(), y.clone()));
+        series.add(new Series(name, x.clone(), y.clone(), false));
+        return this;
+    }
+
+    /** A dashed horizontal line at {@code y} across the plot (for example the FP32 accuracy). */
+    public LinePlot reference(String name, double y) {
+        series.add(new Series(name, new double[0], new double[] {y}, true));
+        return this;
+    }
+
+    /** The y axis is a percentage: 0 to 100. */
+    public LinePlot percentAxis() {
+        percent = true;
+        return this;
+    }
+
+    /** A second, smaller line under the title (long titles are split here rather than cut). */
+    public LinePlot subtitle(String text) {
+        subtitle = text;
         return this;
     }
 
     public void write(Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        int w = 900;
-        int h = 540;
-        int left = 80;
-        int right = 220;
-        int top = 50;
-        int bottom = 60;
+        XYSeriesCollection data = new XYSeriesCollection();
         double xmin = Double.POSITIVE_INFINITY;
         double xmax = Double.NEGATIVE_INFINITY;
-        double ymin = Double.POSITIVE_INFINITY;
-        double ymax = Double.NEGATIVE_INFINITY;
+        boolean integerX = true;
         for (Series s : series) {
-            for (int i = 0; i < s.x.length; i++) {
-                if (Double.isFinite(s.y[i])) {
-                    xmin = Math.min(xmin, s.x[i]);
-                    xmax = Math.max(xmax, s.x[i]);
-                    ymin = Math.min(ymin, s.y[i]);
-                    ymax = Math.max(ymax, s.y[i]);
-                }
+            for (double x : s.x) {
+                xmin = Math.min(xmin, x);
+                xmax = Math.max(xmax, x);
+                integerX &= x == Math.rint(x);
             }
         }
-        if (!(xmax > xmin)) {
-            xmax = xmin + 1;
+        if (!(xmax >= xmin)) {
+            xmin = 0;
+            xmax = 1;
         }
-        if (!(ymax > ymin)) {
-            ymax = ymin + 1;
-        }
-        double pad = (ymax - ymin) * 0.05;
-        ymin -= pad;
-        ymax += pad;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        g.drawString(title, left, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        int pw = w - left - right;
-        int ph = h - top - bottom;
-        g.drawRect(left, top, pw, ph);
-        for (int i = 0; i <= 5; i++) {
-            double yv = ymin + (ymax - ymin) * i / 5;
-            int py = top + ph - (int) Math.round(ph * (double) i / 5);
-            g.setColor(new Color(0xe0e0e0));
-            g.drawLine(left + 1, py, left + pw - 1, py);
-            g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, "%.3g", yv), 10, py + 4);
-            double xv = xmin + (xmax - xmin) * i / 5;
-            int px = left + (int) Math.round(pw * (double) i / 5);
-            g.drawString(String.format(Locale.ROOT, "%.3g", xv), px - 10, top + ph + 18);
-        }
-        g.drawString(xLabel, left + pw / 2 - 40, h - 15);
-        g.drawString(yLabel, 10, top - 10);
-        g.setStroke(new BasicStroke(2f));
-        for (int k = 0; k < series.size(); k++) {
-            Series s = series.get(k);
-            g.setColor(COLOURS[k % COLOURS.length]);
-            int prevX = -1;
-            int prevY = -1;
-            for (int i = 0; i < s.x.length; i++) {
-                if (!Double.isFinite(s.y[i])) {
-                    prevX = -1;
-                    continue;
+        List<Boolean> isReference = new ArrayList<>();
+        for (Series s : series) {
+            XYSeries xy = new XYSeries(s.name, false, true);
+            if (s.reference) {
+                xy.add(xmin, s.y[0]);
+                xy.add(xmax, s.y[0]);
+            } else {
+                for (int i = 0; i < s.x.length; i++) {
+                    xy.add(s.x[i], Double.isFinite(s.y[i]) ? Double.valueOf(s.y[i]) : null); // null breaks the line
                 }
-                int px = left + (int) Math.round(pw * (s.x[i] - xmin) / (xmax - xmin));
-                int py = top + ph - (int) Math.round(ph * (s.y[i] - ymin) / (ymax - ymin));
-                g.fillOval(px - 3, py - 3, 7, 7);
-                if (prevX >= 0) {
-                    g.drawLine(prevX, prevY, px, py);
-                }
-                prevX = px;
-                prevY = py;
             }
-            g.fillRect(left + pw + 15, top + 10 + 20 * k, 14, 4);
-            g.setColor(Color.BLACK);
-            g.drawString(s.name, left + pw + 35, top + 16 + 20 * k);
+            data.addSeries(xy);
+            isReference.add(s.reference);
         }
-        g.dispose();
+        JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false,
+                false);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        if (subtitle != null) {
+            chart.addSubtitle(new TextTitle(subtitle, new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+        }
+        chart.setBackgroundPaint(Color.WHITE);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(0xdddddd));
+        plot.setRangeGridlinePaint(new Color(0xdddddd));
+        XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < series.size(); i++) {
+            Color c = COLOURS[i % COLOURS.length];
+            r.setSeriesPaint(i, isReference.get(i) ? Color.DARK_GRAY : c);
+            if (isReference.get(i)) {
+                r.setSeriesShapesVisible(i, false);
+                r.setSeriesStroke(i, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                        new float[] {6f, 4f}, 0f));
+            } else {
+                r.setSeriesShape(i, new Ellipse2D.Double(-3.5, -3.5, 7, 7));
+                r.setSeriesStroke(i, new BasicStroke(2f));
+            }
+        }
+        plot.setRenderer(r);
+        NumberAxis x = (NumberAxis) plot.getDomainAxis();
+        if (integerX) {
+            x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            if (xmax - xmin <= 40) {
+                x.setTickUnit(new NumberTickUnit(xmax - xmin <= 12 ? 1 : xmax - xmin <= 24 ? 2 : 5));
+            }
+        }
+        x.setRange(xmin - Math.max(0.5, (xmax - xmin) * 0.03), xmax + Math.max(0.5, (xmax - xmin) * 0.03));
+        NumberAxis y = (NumberAxis) plot.getRangeAxis();
+        y.setAutoRangeIncludesZero(false);
+        if (percent) {
+            y.setRange(0, 100);
+            y.setTickUnit(new NumberTickUnit(10));
+        }
         Files.createDirectories(png.toAbsolutePath().getParent());
-        ImageIO.write(img, "png", png.toFile());
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 960, 560);
     }
 }
