@@ -41,6 +41,8 @@ class ServeSettingsTest {
         assertTrue(error("dova.kafka.max-poll-records = -5").contains("max-poll-records"));
         assertTrue(error("dova.recalibration.recent-frames = 10").contains("dova.calibration.window"),
                 "recent frames fewer than a window");
+        assertTrue(error("dova.recalibration.period = -5s").contains("DOVA_RECALIBRATION_PERIOD"));
+        assertTrue(ServeSettings.from(ConfigFactory.load()).recalibration().period().isZero(), "periodic retraining off by default");
     }
 
     @Test

@@ -71,8 +71,9 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     public record Calibration(int sampleEvery, int window, double psiThreshold, double percentile) {
     }
 
+    /** @param period also attempt on this schedule without drift (since the last attempt or the start); zero: off */
     public record Recalibration(boolean enabled, Duration minInterval, int recentFrames, double maxRegression,
-                                boolean retrain, int retrainEpochs) {
+                                boolean retrain, int retrainEpochs, Duration period) {
     }
 
     public record Demo(Duration duration, int cameras, double framesPerSecond, String data, Path dataDir, String drift,
@@ -89,7 +90,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             "http.host", "http.port",
             "calibration.sample-every", "calibration.window", "calibration.psi-threshold", "calibration.percentile",
             "recalibration.enabled", "recalibration.min-interval", "recalibration.recent-frames",
-            "recalibration.max-regression", "recalibration.retrain", "recalibration.retrain-epochs",
+            "recalibration.max-regression", "recalibration.retrain", "recalibration.retrain-epochs", "recalibration.period",
             "demo.duration", "demo.cameras", "demo.frames-per-second", "demo.data", "demo.data-dir", "demo.drift",
             "demo.drift-after", "demo.drift-strength");
 
@@ -181,7 +182,8 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                             c.getDouble("calibration.psi-threshold"), c.getDouble("calibration.percentile")),
                     new Recalibration(c.getBoolean("recalibration.enabled"), c.getDuration("recalibration.min-interval"),
                             positive(c, "recalibration.recent-frames"), c.getDouble("recalibration.max-regression"),
-                            c.getBoolean("recalibration.retrain"), positive(c, "recalibration.retrain-epochs")),
+                            c.getBoolean("recalibration.retrain"), positive(c, "recalibration.retrain-epochs"),
+                            c.getDuration("recalibration.period")),
                     new Demo(c.getDuration("demo.duration"), positive(c, "demo.cameras"),
                             c.getDouble("demo.frames-per-second"), c.getString("demo.data"),
                             Path.of(c.getString("demo.data-dir")), c.getString("demo.drift"),
@@ -192,6 +194,10 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             }
             positiveFinite("calibration.psi-threshold", s.calibration().psiThreshold());
             nonNegativeFinite("recalibration.max-regression", s.recalibration().maxRegression());
+            if (s.recalibration().period().isNegative()) {
+                throw new IllegalArgumentException("dova.recalibration.period (" + envName("recalibration.period")
+                        + ") must be >= 0 (0: off), got " + s.recalibration().period());
+            }
             positiveFinite("demo.frames-per-second", s.demo().framesPerSecond());
             nonNegativeFinite("demo.drift-strength", s.demo().driftStrength());
             if (s.recalibration().recentFrames() < s.calibration().window()) {

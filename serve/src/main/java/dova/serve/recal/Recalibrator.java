@@ -99,6 +99,7 @@ public final class Recalibrator implements AutoCloseable {
     private final List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
     private volatile Deployment profiled;
     private Instant lastAttempt = Instant.EPOCH;
+    private final Instant started = Instant.now();
     private volatile DriftEvent lastDrift;
 
     public Recalibrator(ServeSettings.Calibration calibration, ServeSettings.Recalibration settings, ProcessorPool pool,
@@ -153,19 +154,25 @@ public final class Recalibrator implements AutoCloseable {
         }
         profile.layers().forEach((layer, r) -> metrics.range(layer, r.realOutput.percentile(calibration.percentile())));
         metrics.drift(check.psi(), check.event().isPresent());
-        if (check.event().isEmpty()) {
+        Instant now = Instant.now();
+        String trigger;
+        if (check.event().isPresent()) {
+            lastDrift = check.event().get();
+            trigger = "drift (" + lastDrift.describe() + ")";
+        } else if (!settings.period().isZero() && !check.reference()
+                && Duration.between(lastAttempt.equals(Instant.EPOCH) ? started : lastAttempt, now)
+                        .compareTo(settings.period()) >= 0) {
+            trigger = "the periodic schedule (every " + settings.period().toSeconds() + " s)";
+        } else {
             return;
         }
-        DriftEvent e = check.event().get();
-        lastDrift = e;
-        Instant now = Instant.now();
         if (settings.enabled() && Duration.between(lastAttempt, now).compareTo(settings.minInterval()) >= 0
                 && busy.compareAndSet(false, true)) {
             lastAttempt = now;
             List<RecentFrames.Sample> samples = recent.snapshot();
             worker.submit(() -> {
                 try {
-                    attempt(d, profile, samples, e);
+                    attempt(d, profile, samples, trigger);
                 } finally {
                     busy.set(false);
                 }
@@ -173,7 +180,7 @@ public final class Recalibrator implements AutoCloseable {
         }
     }
 
-    private void attempt(Deployment serving, RangeProfile profile, List<RecentFrames.Sample> samples, DriftEvent event) {
+    private void attempt(Deployment serving, RangeProfile profile, List<RecentFrames.Sample> samples, String trigger) {
         long start = System.nanoTime();
         ProcessorConfig target = pool.configs().get(0);
         List<RecentFrames.Sample> labelled = samples.stream().filter(RecentFrames.Sample::labelled).toList();
@@ -214,8 +221,8 @@ public final class Recalibrator implements AutoCloseable {
             if (verdict.accepted()) {
                 Retrainer.Result used = method == Method.RETRAINED ? retrained : null;
                 int v = deployer.deploy(candidate, String.format(Locale.ROOT,
-                        "%s from v%04d after drift (%s); holdout accuracy %.4f -> %.4f on %d frames", method,
-                        serving.version(), event.describe(), servingScore.accuracy(), candidateScore.accuracy(), n), used);
+                        "%s from v%04d after %s; holdout accuracy %.4f -> %.4f on %d frames", method,
+                        serving.version(), trigger, servingScore.accuracy(), candidateScore.accuracy(), n), used);
                 if (used != null) {
                     retrained = null; // adopted
                 }
