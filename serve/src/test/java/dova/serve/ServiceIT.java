@@ -154,6 +154,7 @@ class ServiceIT {
             assertTrue(buckets >= 10 && buckets <= 14, buckets + " end-to-end latency buckets");
             assertTrue(!metrics.contains("reason=\"none\""), "no placeholder reason series");
             assertTrue(metrics.contains("dova_simulated_cycles_total"), "simulated cycles beside host compute time");
+            assertTrue(metrics.contains("dova_kafka_assigned_partitions 4.0"), "ready with the 4 partitions held");
         }
     }
 

@@ -130,7 +130,21 @@ public final class KafkaFrames {
             Flow<Tagged<Decoded>, Tagged<Decoded>, NotUsed> tap, int parallelism,
             Function<Decoded, CompletionStage<ProducerRecord<String, byte[]>>> process,
             ProducerSettings<String, byte[]> producer, CommitterSettings committer) {
-        return Consumer.committableSource(consumer, Subscriptions.topics(framesTopic))
+        return atLeastOnce(consumer, framesTopic, codec, deadLetterTopic, tap, parallelism, process, producer, committer, null);
+    }
+
+    /** As above; {@code assignments}, when non-null, hears of every partition assigned, revoked or lost. */
+    public static RunnableGraph<Consumer.DrainingControl<Done>> atLeastOnce(
+            ConsumerSettings<String, byte[]> consumer, String framesTopic, FrameCodec codec, String deadLetterTopic,
+            Flow<Tagged<Decoded>, Tagged<Decoded>, NotUsed> tap, int parallelism,
+            Function<Decoded, CompletionStage<ProducerRecord<String, byte[]>>> process,
+            ProducerSettings<String, byte[]> producer, CommitterSettings committer,
+            akka.kafka.javadsl.PartitionAssignmentHandler assignments) {
+        akka.kafka.AutoSubscription subscription = Subscriptions.topics(framesTopic);
+        if (assignments != null) {
+            subscription = subscription.withPartitionAssignmentHandler(assignments);
+        }
+        return Consumer.committableSource(consumer, subscription)
                 .via(decode(codec))
                 .via(tap)
                 .mapAsync(parallelism, t -> {

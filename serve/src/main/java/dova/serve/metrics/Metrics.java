@@ -192,6 +192,12 @@ public final class Metrics {
     }
 
     /** The lag could not be measured (broker unreachable, group unknown); the gauge keeps its last value. */
+    /** Registers the gauge of partitions this replica holds. */
+    public void assignedPartitions(Supplier<Number> held) {
+        Gauge.builder("dova_kafka_assigned_partitions", held).description("partitions of the frames topic this replica holds")
+                .register(registry);
+    }
+
     public void lagPollFailed() {
         Counter.builder("dova_kafka_lag_poll_failures").description("consumer-lag measurements that failed")
                 .register(registry).increment();

@@ -79,9 +79,44 @@ public final class StreamService implements AutoCloseable {
 
     private volatile boolean draining;
 
-    /** Running and not draining: {@code /ready} turns 503 as soon as a shutdown starts. */
+    /** The partitions of the frames topic this replica holds now. */
+    private final java.util.Set<org.apache.kafka.common.TopicPartition> assigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Ready: the stream runs, holds at least one partition, and is not draining ({@code /ready}
+     * turns 503 as soon as a shutdown starts).
+     */
     public boolean running() {
-        return !draining && supervisor != null && supervisor.up();
+        return !draining && supervisor != null && supervisor.up() && !assigned.isEmpty();
+    }
+
+    /** Partitions held now (also the gauge {@code dova_kafka_assigned_partitions}). */
+    public int assignedPartitions() {
+        return assigned.size();
+    }
+
+    private akka.kafka.javadsl.PartitionAssignmentHandler assignments() {
+        return new akka.kafka.javadsl.PartitionAssignmentHandler() {
+            @Override
+            public void onAssign(java.util.Set<org.apache.kafka.common.TopicPartition> tps, akka.kafka.RestrictedConsumer c) {
+                assigned.addAll(tps);
+            }
+
+            @Override
+            public void onRevoke(java.util.Set<org.apache.kafka.common.TopicPartition> tps, akka.kafka.RestrictedConsumer c) {
+                assigned.removeAll(tps);
+            }
+
+            @Override
+            public void onLost(java.util.Set<org.apache.kafka.common.TopicPartition> tps, akka.kafka.RestrictedConsumer c) {
+                assigned.removeAll(tps);
+            }
+
+            @Override
+            public void onStop(java.util.Set<org.apache.kafka.common.TopicPartition> tps, akka.kafka.RestrictedConsumer c) {
+                assigned.removeAll(tps);
+            }
+        };
     }
 
     /** False when the stream has been down (failing to run) for longer than {@link #UNHEALTHY_AFTER}. */
@@ -133,7 +168,7 @@ public final class StreamService implements AutoCloseable {
         supervisor = new RestartingStream(() -> {
             Consumer.DrainingControl<Done> control = KafkaFrames.atLeastOnce(consumer, k.framesTopic(), codec,
                     k.deadLetterTopic(), tap, settings.pool().parallelism(), d -> process(d, listener), producer,
-                    committer).run(system);
+                    committer, assignments()).run(system);
             return new RestartingStream.Run() {
                 @Override
                 public CompletionStage<?> completion() {
@@ -150,6 +185,7 @@ public final class StreamService implements AutoCloseable {
             System.err.println("dova: the stream failed and restarts with back-off: " + cause);
             metrics.streamRestart(cause.getClass().getSimpleName());
         }, MIN_BACKOFF, MAX_BACKOFF, UNHEALTHY_AFTER, System::nanoTime);
+        metrics.assignedPartitions(this::assignedPartitions);
         supervisor.start();
         lagPoller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "consumer-lag");
