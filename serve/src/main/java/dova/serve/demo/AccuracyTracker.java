@@ -7,7 +7,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /** Accuracy of labelled results per phase of the demo (before drift, drifted on the old model, after a swap). */
 final class AccuracyTracker {
-    enum Phase { BEFORE_DRIFT, DRIFTED_ORIGINAL_MODEL, DRIFTED_NEW_MODEL }
+    enum Phase {
+        BEFORE_DRIFT("before the drift"), DRIFTED_ORIGINAL_MODEL("drifted, original model"),
+        DRIFTED_NEW_MODEL("drifted, recalibrated model");
+
+        final String words;
+
+        Phase(String words) {
+            this.words = words;
+        }
+    }
 
     private final Map<Phase, long[]> counts = new ConcurrentHashMap<>();
     private final AtomicLongArray recent = new AtomicLongArray(512);
@@ -50,7 +59,7 @@ final class AccuracyTracker {
     String summary() {
         StringBuilder sb = new StringBuilder();
         for (Phase p : Phase.values()) {
-            sb.append(String.format(Locale.ROOT, "  %-28s %8d frames  accuracy %s%n", p.name().toLowerCase(Locale.ROOT),
+            sb.append(String.format(Locale.ROOT, "  %-28s %8d frames  accuracy %s%n", p.words,
                     count(p), Double.isNaN(accuracy(p)) ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * accuracy(p))));
         }
         return sb.toString();

@@ -84,6 +84,10 @@ public final class Demo {
             out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s%n",
                     set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
                     d.driftAfter().toSeconds());
+            if (drift != Drift.NONE && d.driftAfter().compareTo(d.duration()) >= 0) {
+                out.printf(Locale.ROOT, "note: the demo runs %d s and the drift starts after %d s, so it will not drift"
+                        + " (DOVA_DEMO_DURATION, dova.demo.drift-after)%n", d.duration().toSeconds(), d.driftAfter().toSeconds());
+            }
             statusLoop(app, replayer[0], accuracy, d.duration().toMillis());
             replayer[0].stop();
             replay.join(5000);
@@ -92,6 +96,13 @@ public final class Demo {
             long deadline = System.currentTimeMillis() + 30_000;
             while (app.metrics().framesIn() < sent && System.currentTimeMillis() < deadline) {
                 Thread.sleep(100);
+            }
+            if (app.recalibrator().attempting()) {
+                out.println("waiting for the recalibration attempt in progress (at most 120 s) ...");
+                long until = System.currentTimeMillis() + 120_000;
+                while (app.recalibrator().attempting() && System.currentTimeMillis() < until) {
+                    Thread.sleep(200);
+                }
             }
             app.stream().drainAndStop();
             summary(app, sent, accuracy);
@@ -125,11 +136,13 @@ public final class Demo {
             lastTime = now;
             long overflow = (long) app.metrics().registry().find("dova_overflow_events").counters().stream()
                     .mapToDouble(c -> c.count()).sum();
-            String line = String.format(Locale.ROOT,
-                    "t=%3ds sent %7d results %7d  %6.0f frames/s  p99 %6.1f ms  accuracy %6.2f%%  overflow %9d  model v%d%s",
-                    (now - start) / 1000, replayer.sent(), results, fps, app.metrics().endToEndMillis(0.99),
-                    100 * accuracy.recentAccuracy(), overflow, app.pool().current().version(),
-                    replayer.drifting() ? "  [drift]" : "");
+            double p99 = app.metrics().recentEndToEndMillis(0.99, 5);
+            double acc = accuracy.recentAccuracy();
+            // under 80 columns: t, results, rate, p99 of the last 5 s, accuracy of the last 512 labelled, overflow, model
+            String line = String.format(Locale.ROOT, "t=%3ds %7d results %5.0f/s  p99 %s  acc %s  overflow %d  v%d%s",
+                    (now - start) / 1000, results, fps, Double.isNaN(p99) ? "     -  " : String.format(Locale.ROOT, "%5.0f ms", p99),
+                    Double.isNaN(acc) ? "    -  " : String.format(Locale.ROOT, "%5.1f%%", 100 * acc), overflow,
+                    app.pool().current().version(), replayer.drifting() ? " [drift]" : "");
             if (tty) {
                 out.print("\r" + line);
             } else if (tick % 5 == 0) {
@@ -146,7 +159,7 @@ public final class Demo {
         long dead = (long) m.registry().find("dova_frames_failed").counters().stream().mapToDouble(c -> c.count()).sum();
         out.println();
         out.println("==== dova demo summary ====");
-        out.printf(Locale.ROOT, "frames sent %d, consumed %d, results %d, dead letters %d, lost %d%n", sent, m.framesIn(),
+        out.printf(Locale.ROOT, "frames sent %d, consumed %d, answered %d, dead-lettered %d, lost %d%n", sent, m.framesIn(),
                 m.resultsOut(), dead, sent - m.resultsOut() - dead);
         out.printf(Locale.ROOT, "end-to-end latency p50 %.1f ms, p99 %.1f ms%n", m.endToEndMillis(0.5),
                 m.endToEndMillis(0.99));
@@ -154,7 +167,7 @@ public final class Demo {
         var drift = app.recalibrator().lastDrift();
         out.println("drift: " + (drift == null ? "none detected" : drift.describe()));
         for (Recalibrator.Outcome o : app.recalibrator().outcomes()) {
-            out.printf(Locale.ROOT, "%s model %s: v%d -> v%d (holdout %.2f%% -> %.2f%%)%n", o.method(), o.result(),
+            out.printf(Locale.ROOT, "%s model %s: v%d -> v%d (holdout accuracy %.2f%% -> %.2f%%)%n", o.method(), o.result(),
                     o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
         }
         out.println("serving model at the end: v" + app.pool().current().version());

@@ -115,6 +115,9 @@ public final class Metrics {
         resultsOut.increment();
         simulatedCycles.increment(cycles);
         endToEnd.record(Duration.ofNanos(Math.max(0, endToEndNanos)));
+        long micros = Math.min(3_600_000_000L, Math.max(1, endToEndNanos / 1000));
+        allLatency.recordValue(micros);
+        recentLatency.recordValue(micros);
         queue.record(Duration.ofNanos(queueNanos));
         compute.record(Duration.ofNanos(computeNanos));
     }
@@ -224,13 +227,29 @@ public final class Metrics {
     }
 
     /** End-to-end latency percentile (0.5 or 0.99), ms, over Micrometer's decaying window. */
+    /** End-to-end latency in microseconds since the start (3 significant digits, up to an hour). */
+    private final org.HdrHistogram.ConcurrentHistogram allLatency = new org.HdrHistogram.ConcurrentHistogram(3_600_000_000L, 3);
+    /** The same, per interval, for {@link #recentEndToEndMillis}. */
+    private final org.HdrHistogram.Recorder recentLatency = new org.HdrHistogram.Recorder(3_600_000_000L, 3);
+    private final java.util.ArrayDeque<org.HdrHistogram.Histogram> recentIntervals = new java.util.ArrayDeque<>();
+
+    /** Percentile {@code p} (0..1) of the end-to-end latency since the start, in ms; NaN before the first result. */
     public double endToEndMillis(double p) {
-        for (var v : endToEnd.takeSnapshot().percentileValues()) {
-            if (Math.abs(v.percentile() - p) < 1e-9) {
-                return v.value(java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
+        return allLatency.getTotalCount() == 0 ? Double.NaN : allLatency.getValueAtPercentile(100 * p) / 1000.0;
+    }
+
+    /**
+     * Percentile {@code p} (0..1) of the end-to-end latency over the last {@code intervals} calls of
+     * this method (called once a second: the last seconds), in ms; NaN when there was no result.
+     */
+    public synchronized double recentEndToEndMillis(double p, int intervals) {
+        recentIntervals.addLast(recentLatency.getIntervalHistogram());
+        while (recentIntervals.size() > intervals) {
+            recentIntervals.removeFirst();
         }
-        return Double.NaN;
+        org.HdrHistogram.Histogram sum = new org.HdrHistogram.Histogram(3_600_000_000L, 3);
+        recentIntervals.forEach(sum::add);
+        return sum.getTotalCount() == 0 ? Double.NaN : sum.getValueAtPercentile(100 * p) / 1000.0;
     }
 
     public long resultsOut() {

@@ -120,6 +120,11 @@ public final class Recalibrator implements AutoCloseable {
         return List.copyOf(outcomes);
     }
 
+    /** Whether an attempt is running now. */
+    public boolean attempting() {
+        return busy.get();
+    }
+
     public DriftEvent lastDrift() {
         return lastDrift;
     }
