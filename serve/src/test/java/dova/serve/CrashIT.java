@@ -18,7 +18,6 @@ import dova.sim.ProcessorConfig;
 import dova.sim.exec.Executor;
 import dova.sim.model.IntegerModel;
 import dova.sim.model.ModelIo;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +61,7 @@ class CrashIT {
     private static final int FRAMES_PER_SECOND = 600;
     private static final String FRAMES_TOPIC = "crash-frames";
     private static final String RESULTS_TOPIC = "crash-results";
-    private static final String MODEL = "../models/lenet-mnist-a16m12-wrap.dova";
+    private static final String MODEL = ChildService.MODEL;
 
     private record Result(long frameId, int cls, long timestamp) {
     }
@@ -150,31 +149,10 @@ class CrashIT {
     }
 
     private static Process startService(String bootstrap, Path dir, int run) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
-        String extra = System.getenv().getOrDefault("DOVA_TEST_CHILD_JVM_OPTS", "");
-        if (!extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dova.serve.cli.Main", "serve"));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("DOVA_"));
-        env.put("DOVA_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("DOVA_KAFKA_FRAMES_TOPIC", FRAMES_TOPIC);
-        env.put("DOVA_KAFKA_RESULTS_TOPIC", RESULTS_TOPIC);
-        env.put("DOVA_KAFKA_DEAD_LETTER_TOPIC", "crash-dead");
-        env.put("DOVA_KAFKA_GROUP_ID", "crash");
-        env.put("DOVA_KAFKA_INSTANCE_ID", "crash-replica-0");
-        env.put("DOVA_KAFKA_CREATE_TOPICS", "false");
-        env.put("DOVA_MODEL_REGISTRY", dir.resolve("registry").toString());
-        env.put("DOVA_MODEL_INITIAL", MODEL);
-        env.put("DOVA_MODEL_CHECKPOINT", "");
-        env.put("DOVA_RECALIBRATION_ENABLED", "false");
-        env.put("DOVA_HTTP_PORT", "0");
-        File log = dir.resolve("serve-" + run + ".log").toFile();
-        pb.redirectErrorStream(true).redirectOutput(log);
-        return pb.start();
+        return ChildService.start(bootstrap, dir, "serve-" + run + ".log", "512m", 0,
+                Map.of("DOVA_KAFKA_FRAMES_TOPIC", FRAMES_TOPIC, "DOVA_KAFKA_RESULTS_TOPIC", RESULTS_TOPIC,
+                        "DOVA_KAFKA_DEAD_LETTER_TOPIC", "crash-dead", "DOVA_KAFKA_GROUP_ID", "crash",
+                        "DOVA_KAFKA_INSTANCE_ID", "crash-replica-0"));
     }
 
     private static void publish(String bootstrap, LabelledImages test, AtomicBoolean stop) {
