@@ -60,52 +60,17 @@ final class NativePlan {
 
     private final IntegerModel model;
     private final ProcessorConfig config;
-    private final Words words = new Words();
-    private final Data data = new Data();
+    private final PlanBuffers.Words words = new PlanBuffers.Words();
+    private final PlanBuffers.Data data = new PlanBuffers.Data();
     /** Word positions that hold data offsets, relative to the data section until {@link #finish}. */
     private final List<Integer> dataRefs = new ArrayList<>();
     private int scratchBytes;
     /** Arena offset of a row of zeros as long as the widest conv input (never written). */
     private int zeroOffset;
 
-    /**
-     * Why this model cannot run on the native kernels, or null when it can. The native kernels
-     * need unsigned conv inputs (for the P/N bound), dense or depthwise convolutions, native
-     * requantization, and flatten outputs read only by convolutions.
-     */
+    /** Why this model cannot run on the native kernels, or null when it can ({@link NativeSupport}). */
     static String unsupported(IntegerModel model, ProcessorConfig config) {
-        if (config.requantMode() != dova.sim.RequantMode.NATIVE) {
-            return "gemmlowp requantization";
-        }
-        if (model.inputSpec().signed() || model.inputSpec().bits() != 8) {
-            return "input tensor " + model.inputSpec().name() + " is not unsigned 8-bit";
-        }
-        boolean[] flattened = new boolean[model.tensors().size()];
-        for (Layer l : model.layers()) {
-            if (l instanceof Flatten f) {
-                flattened[f.output()] = true;
-            }
-        }
-        for (Layer l : model.layers()) {
-            if (l instanceof Conv2d c) {
-                if (c.groups() != 1 && !c.depthwise()) {
-                    return "grouped convolution " + c.name();
-                }
-                if (model.tensor(c.input()).signed()) {
-                    return "convolution " + c.name() + " reads a signed tensor";
-                }
-                if ((long) c.kernelH() * c.kernelW() * c.inChannelsPerGroup() > MAX_PN_LENGTH) {
-                    return "convolution " + c.name() + " has dot products longer than " + MAX_PN_LENGTH;
-                }
-            } else if (!(l instanceof Flatten)) {
-                for (int in : l.inputs()) {
-                    if (flattened[in]) {
-                        return "layer " + l.name() + " reads a flatten output";
-                    }
-                }
-            }
-        }
-        return null;
+        return NativeSupport.unsupported(model, config);
     }
 
     NativePlan(IntegerModel model, ProcessorConfig config, int isa) {
@@ -208,7 +173,7 @@ final class NativePlan {
         return next;
     }
 
-    private static long align(long v) {
+    static long align(long v) {
         return (v + 63) & ~63L;
     }
 
@@ -520,87 +485,5 @@ final class NativePlan {
         b.put(blob);
         b.clear();
         return b;
-    }
-
-    /** A growable int32 list. */
-    private static final class Words {
-        private int[] v = new int[256];
-        private int n;
-
-        void add(int x) {
-            if (n == v.length) {
-                v = Arrays.copyOf(v, 2 * n);
-            }
-            v[n++] = x;
-        }
-
-        void addAll(int... xs) {
-            for (int x : xs) {
-                add(x);
-            }
-        }
-
-        int get(int i) {
-            return v[i];
-        }
-
-        void set(int i, int x) {
-            v[i] = x;
-        }
-
-        int size() {
-            return n;
-        }
-    }
-
-    /** The data section: arrays at 64-byte aligned offsets, little-endian as the words. */
-    private static final class Data {
-        private ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.nativeOrder());
-
-        private int reserve(long bytes) {
-            int at = (int) align(b.position());
-            if (at + bytes > Integer.MAX_VALUE - 64) {
-                throw new IllegalArgumentException("model weights exceed one native plan");
-            }
-            if (at + bytes > b.capacity()) {
-                ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 64,
-                        Math.max(2L * b.capacity(), at + bytes + 64))).order(ByteOrder.nativeOrder());
-                b.flip();
-                bigger.put(b);
-                b = bigger;
-            }
-            b.position(at);
-            return at;
-        }
-
-        /** Writes {@code count} elements of {@code elementBytes} each through {@code put}; returns their offset. */
-        private int write(int count, int elementBytes, java.util.function.Consumer<ByteBuffer> put) {
-            int at = reserve((long) elementBytes * count);
-            put.accept(b);
-            b.position(at + elementBytes * count);
-            return at;
-        }
-
-        int shorts(short[] v) {
-            return write(v.length, 2, x -> x.asShortBuffer().put(v));
-        }
-
-        int ints(int[] v) {
-            return write(v.length, 4, x -> x.asIntBuffer().put(v));
-        }
-
-        int doubles(double[] v) {
-            return write(v.length, 8, x -> x.asDoubleBuffer().put(v));
-        }
-
-        int longs(long[] v) {
-            return write(v.length, 8, x -> x.asLongBuffer().put(v));
-        }
-
-        byte[] bytes() {
-            byte[] out = new byte[b.position()];
-            b.duplicate().flip().get(out);
-            return out;
-        }
     }
 }
