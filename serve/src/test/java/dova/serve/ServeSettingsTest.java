@@ -46,6 +46,21 @@ class ServeSettingsTest {
     }
 
     @Test
+    void theProcessorListComesFromTheEnvironmentAsJson() throws Exception {
+        var m = ServeSettings.class.getDeclaredMethod("environmentLists", java.util.Map.class);
+        m.setAccessible(true);
+        com.typesafe.config.Config env = (com.typesafe.config.Config) m.invoke(null,
+                java.util.Map.of("DOVA_POOL_PROCESSORS", "[{\"acc-bits\":12,\"mul-bits\":8,\"overflow\":\"saturate\"}]"));
+        ServeSettings s = ServeSettings.from(env.withFallback(ConfigFactory.load()).resolve());
+        assertEquals(1, s.pool().processors().size());
+        assertEquals(12, s.pool().processors().get(0).accumulatorBits());
+        assertEquals(Overflow.SATURATE, s.pool().processors().get(0).overflow());
+        var bad = assertThrows(java.lang.reflect.InvocationTargetException.class,
+                () -> m.invoke(null, java.util.Map.of("DOVA_POOL_PROCESSORS", "[{oops")));
+        assertTrue(bad.getCause().getMessage().contains("DOVA_POOL_PROCESSORS must be a list"), bad.getCause().getMessage());
+    }
+
+    @Test
     void unknownSettingIsNamed() {
         String m = error("dova.kafka.bootstrap-server = \"x:9092\"");
         assertTrue(m.contains("dova.kafka.bootstrap-server") && m.contains("unknown"), m);

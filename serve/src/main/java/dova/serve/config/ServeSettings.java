@@ -130,7 +130,25 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             System.err.println("dova: ignoring unknown environment variable(s) " + unknown
                     + " (the settings and their variables are listed in serve/src/main/resources/application.conf)");
         }
-        return from(ConfigFactory.load());
+        return from(environmentLists(System.getenv()).withFallback(ConfigFactory.load()).resolve());
+    }
+
+    /**
+     * The list settings that an environment variable cannot fill through HOCON's {@code ${?VAR}}
+     * (it substitutes strings): {@code DOVA_POOL_PROCESSORS} holds the processor list as JSON or
+     * HOCON, e.g. {@code [{"acc-bits":16,"mul-bits":12,"overflow":"wrap"}]}.
+     */
+    static Config environmentLists(Map<String, String> env) {
+        String procs = env.get(envName("pool.processors"));
+        if (procs == null || procs.isBlank()) {
+            return ConfigFactory.empty();
+        }
+        try {
+            return ConfigFactory.parseString("dova.pool.processors = " + procs);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(envName("pool.processors") + " must be a list of processors such as"
+                    + " [{\"acc-bits\":16,\"mul-bits\":12,\"overflow\":\"wrap\"}], got '" + procs + "': " + e.getMessage());
+        }
     }
 
     public static ServeSettings from(Config root) {

@@ -43,7 +43,12 @@ public final class Demo {
         }
         Drift drift = Drift.parse(d.drift());
         Path work = Path.of("out", "demo");
-        deleteTree(work.resolve("registry"));
+        // the demo's own registry starts empty each run; one named by DOVA_MODEL_REGISTRY is used as it is
+        boolean ownRegistry = System.getenv(ServeSettings.envName("model.registry")) == null;
+        Path registry = ownRegistry ? work.resolve("registry") : settings.model().registry();
+        if (ownRegistry) {
+            deleteTree(registry);
+        }
         EmbeddedKafka kafka = null;
         String bootstrap = settings.kafka().bootstrapServers();
         long t0 = System.nanoTime();
@@ -59,7 +64,7 @@ public final class Demo {
         Application app = null;
         Thread replay = null;
         try {
-            app = Application.start(settings, work.resolve("registry"), bootstrap, (frame, inf, e2e) -> {
+            app = Application.start(settings, registry, bootstrap, (frame, inf, e2e) -> {
                 if (frame.labelled()) {
                     boolean drifting = replayer[0] != null && replayer[0].drifting();
                     AccuracyTracker.Phase phase = !drifting ? AccuracyTracker.Phase.BEFORE_DRIFT
