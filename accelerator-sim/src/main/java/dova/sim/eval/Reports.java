@@ -59,6 +59,27 @@ public final class Reports {
         return sb.toString();
     }
 
+    /** Per-class accuracy and the confusion matrix (rows: label, columns: predicted class), as text. */
+    public static String confusion(SimulationResult r) {
+        long[][] m = r.confusion();
+        StringBuilder sb = new StringBuilder(f("%s on %s: per-class accuracy and confusion (rows: label, columns:"
+                + " predicted)%n", r.model(), r.config().label()));
+        sb.append(f("  %5s %8s  ", "class", "accuracy"));
+        for (int c = 0; c < m.length; c++) {
+            sb.append(f("%6d", c));
+        }
+        sb.append('\n');
+        for (int a = 0; a < m.length; a++) {
+            double acc = r.classAccuracy(a);
+            sb.append(f("  %5d %8s  ", a, Double.isNaN(acc) ? "-" : f("%.2f%%", 100 * acc)));
+            for (long v : m[a]) {
+                sb.append(f("%6d", v));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
     /** The same content as JSON. */
     public static String json(List<SimulationResult> results) {
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -88,6 +109,15 @@ public final class Reports {
             o.put("energyRatioToFirst", r.cost().energyPicojoules() / base.cost().energyPicojoules());
             o.put("areaRatioToFirst", r.cost().areaSquareMicrometres() / base.cost().areaSquareMicrometres());
             o.put("imagesPerSecond", r.imagesPerSecond());
+            ArrayNode perClass = o.putArray("classAccuracy");
+            ArrayNode matrix = o.putArray("confusion");
+            for (int c = 0; c < r.confusion().length; c++) {
+                perClass.add(r.classAccuracy(c));
+                ArrayNode row = matrix.addArray();
+                for (long v : r.confusion()[c]) {
+                    row.add(v);
+                }
+            }
             ArrayNode layers = o.putArray("layers");
             for (int i = 0; i < r.cost().layers().size(); i++) {
                 LayerCost l = r.cost().layers().get(i);

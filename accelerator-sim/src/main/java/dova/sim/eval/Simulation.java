@@ -38,6 +38,8 @@ public final class Simulation {
         }
         AtomicInteger done = new AtomicInteger();
         int[] correct = new int[workers];
+        int classes = model.outputSpec().channels();
+        long[][][] confusion = new long[workers][classes][classes];
         long[] withOverflow = new long[workers];
         long start = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
@@ -53,8 +55,13 @@ public final class Simulation {
                     Executor e = executors.get(worker);
                     for (int i = worker; i < count; i += workers) {
                         long before = e.totalOverflowEvents();
-                        if (e.run(pixels, i * size) == (labels[i] & 0xff)) {
+                        int predicted = e.run(pixels, i * size);
+                        int label = labels[i] & 0xff;
+                        if (predicted == label) {
                             correct[worker]++;
+                        }
+                        if (label < classes) {
+                            confusion[worker][label][predicted]++;
                         }
                         if (e.totalOverflowEvents() != before) {
                             withOverflow[worker]++;
@@ -90,8 +97,16 @@ public final class Simulation {
             totalCorrect += correct[w];
             totalWithOverflow += withOverflow[w];
         }
+        long[][] matrix = new long[classes][classes];
+        for (long[][] c : confusion) {
+            for (int a = 0; a < classes; a++) {
+                for (int b = 0; b < classes; b++) {
+                    matrix[a][b] += c[a][b];
+                }
+            }
+        }
         List<String> names = fitted.layers().stream().map(Layer::name).toList();
         return new SimulationResult(model.name(), config, count, totalCorrect, names, events, totalWithOverflow,
-                CostModel.evaluate(fitted, config), count / Math.max(seconds, 1e-9));
+                CostModel.evaluate(fitted, config), count / Math.max(seconds, 1e-9), matrix);
     }
 }

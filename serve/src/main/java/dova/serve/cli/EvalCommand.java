@@ -36,6 +36,7 @@ public final class EvalCommand implements Callable<Integer> {
                 .withMultiplierBits(m.multiplierBits());
         SimulationResult r = Simulation.run(m, cfg, test.pixels(), test.labels(), test.count(), 2, null);
         System.out.print(Reports.layerTable(r));
+        System.out.print(Reports.confusion(r));
         return 0;
     }
 }

@@ -87,6 +87,7 @@ public final class SimulateCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9);
         }
         System.out.print(Reports.table(results));
+        System.out.print(Reports.confusion(results.get(results.size() - 1)));
         if (json != null) {
             Files.writeString(json, Reports.json(results));
             System.out.println("JSON written to " + json);
