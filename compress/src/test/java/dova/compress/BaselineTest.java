@@ -33,6 +33,12 @@ class BaselineTest {
         assertEquals(2e-3, first.history().get(0).learningRate(), 1e-9, "the peak at the end of the warm-up epoch");
         assertTrue(first.history().get(1).learningRate() < 0.02 * 2e-3, "the cosine ends near 0: " + first.history().get(1));
 
+        // the checkpoint evaluated without training gives the run's last test accuracy
+        CheckpointEval.Result eval = CheckpointEval.run(first.checkpoint(),
+                TestData.load(DataSet.MNIST, DataSet.Split.TEST, 10_000), 10);
+        assertEquals(first.finalTestAccuracy(), eval.accuracy(), 1e-6);
+        assertEquals(2, eval.epoch());
+
         String m = assertThrows(IllegalArgumentException.class, () -> Baseline.run(options(out, r, false), quiet)).getMessage();
         assertTrue(m.contains("--resume"), "an existing checkpoint is never overwritten: " + m);
 

@@ -17,10 +17,14 @@ import picocli.CommandLine.Option;
 
 /** Accuracy of a model on the processor widths it was exported for. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate an integer model on accelerator-sim at the accumulator and multiplier widths it was exported for.")
+        description = "Evaluate an integer model on accelerator-sim at the accumulator and multiplier widths it was exported for,"
+                + " or (--checkpoint) a float checkpoint in FP32 without training.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "integer model file (.dova)")
+    @Option(names = "--model", description = "integer model file (.dova)")
     Path model;
+
+    @Option(names = "--checkpoint", description = "a float checkpoint (.ckpt) to evaluate in FP32 instead of a model")
+    Path checkpoint;
 
     @Mixin
     DataOptions dataSet = new DataOptions();
@@ -30,6 +34,17 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((model == null) == (checkpoint == null)) {
+            throw new IllegalArgumentException("give one of --model FILE.dova or --checkpoint FILE.ckpt");
+        }
+        if (checkpoint != null) {
+            LabelledImages test = dataSet.test(0);
+            var r = dova.compress.CheckpointEval.run(checkpoint, test, Math.max(10, test.classes()));
+            System.out.printf(java.util.Locale.ROOT, "%s (epoch %d, %s): FP32 accuracy %.2f%% on %d %s test images%n",
+                    checkpoint, r.epoch(), r.batchNorm() ? "with batch norm" : "no batch norm, or folded", 100 * r.accuracy(), test.count(),
+                    dataSet.data);
+            return 0;
+        }
         IntegerModel m = ModelIo.read(model);
         LabelledImages test = dataSet.test(0);
         ProcessorConfig cfg = ProcessorConfig.baseline().withAccumulator(m.accumulatorBits(), Overflow.parse(overflow))
