@@ -1,26 +1,21 @@
 package dova.serve.recal;
 
-import dova.compress.net.Architecture;
+import dova.compress.FineTune;
+import dova.compress.net.QuantTarget;
 import dova.compress.net.Checkpoint;
-import dova.compress.net.Exporter;
-import dova.compress.net.QuantNet;
-import dova.compress.train.TrainingLoop;
 import dova.sim.data.LabelledImages;
 import dova.sim.ProcessorConfig;
 import dova.sim.model.IntegerModel;
 import dova.sim.model.TensorSpec;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Brief downscaling- and overflow-aware fine-tuning of the serving network on recent labelled
- * frames (compress's training loop, DJL / PyTorch on the CPU): starts from the base QAT
- * checkpoint, re-calibrates activation scales on the frames, trains a few epochs at a low
- * learning rate with the processor's A, M and overflow mode simulated, and exports.
+ * The service's retraining: which checkpoint the next fine-tuning starts from, and what becomes
+ * of each result. The fine-tuning itself is compress's ({@link FineTune}: downscaling- and
+ * overflow-aware at the processor's A, M and overflow mode, DJL / PyTorch on the CPU).
  *
  * <p>The base is the configured checkpoint at first; when a retrained model is accepted, its
  * checkpoint becomes the base ({@link #adopt}), so that successive drifts build on each other
@@ -29,7 +24,6 @@ import java.nio.file.StandardCopyOption;
  */
 public final class Retrainer {
     private final Path initial;
-    private final Architecture architecture;
     private volatile Path base;
 
     /** A retrained model and the checkpoint of its float weights (a temporary file until adopted or discarded). */
@@ -41,7 +35,7 @@ public final class Retrainer {
         this.initial = checkpoint;
         this.base = checkpoint;
         try {
-            this.architecture = Checkpoint.architecture(checkpoint);
+            Checkpoint.architecture(checkpoint); // readable, and a checkpoint of a known network
         } catch (IOException e) {
             throw new IllegalArgumentException("dova.model.checkpoint: " + e.getMessage());
         }
@@ -71,34 +65,16 @@ public final class Retrainer {
         Files.deleteIfExists(result.checkpoint());
     }
 
-    /** Fine-tunes from {@link #base()}; the caller must {@link #adopt} or {@link #discard} the result. */
+    /** Fine-tunes from {@link #base()} (compress's {@link FineTune}); the caller must {@link #adopt} or {@link #discard} the result. */
     public Result retrain(IntegerModel serving, ProcessorConfig target, LabelledImages train, int epochs, long seed)
             throws IOException {
         TensorSpec in = serving.inputSpec();
-        int classes = serving.outputSpec().channels();
-        // QAT checkpoints are saved after batch norm was folded
-        QuantNet net = new QuantNet(architecture, QuantNet.withoutBatchNorm(architecture.ops(classes, 1)), classes,
-                in.channels(), in.height(), in.width());
-        TrainingLoop loop = TrainingLoop.create(net, seed);
-        try {
-            Checkpoint.load(net, base);
-            loop.calibrate(train, 64);
-            net.quantize(dova.compress.net.QuantTarget.of(target));
-            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-            loop.fit("retrain", train, epochs, Math.min(32, train.count()), 1e-4f, seed, quiet, null);
-            // trained at the target width: biases clamped as the training simulated them
-            IntegerModel model = Exporter.export(net, serving.name(), target.accumulatorBits(), target.multiplierBits(),
-                    true, null);
-            Path ckpt = Files.createTempFile("dova-retrain-", ".ckpt");
-            try {
-                Checkpoint.save(net, epochs, ckpt);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(ckpt);
-                throw e;
-            }
-            return new Result(model, ckpt);
-        } finally {
-            loop.model().close();
+        if (in.height() != train.rows() || in.width() != train.cols() || in.channels() != 1) {
+            throw new IllegalArgumentException("retraining images are " + train.rows() + "x" + train.cols()
+                    + "; the serving model takes " + in.shape());
         }
+        FineTune.Result r = FineTune.fromCheckpoint(base, serving.name(), serving.outputSpec().channels(),
+                QuantTarget.of(target), train, epochs, seed);
+        return new Result(r.model(), r.checkpoint());
     }
 }
