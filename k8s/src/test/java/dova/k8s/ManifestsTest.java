@@ -187,6 +187,23 @@ class ManifestsTest {
         }
     }
 
+    /** The service's drain on SIGTERM ends, with 10 s to spare for the JVM's exit, before Kubernetes kills the pod. */
+    @ParameterizedTest
+    @ValueSource(strings = {"overlays/dev", "overlays/prod"})
+    void theDrainEndsBeforeTheGracePeriod(String overlay) throws IOException {
+        List<ObjectNode> docs = Kustomize.render(K8S.resolve(overlay));
+        long grace = one(docs, "Deployment", "dova-serve").path("spec").path("template").path("spec")
+                .path("terminationGracePeriodSeconds").asLong(30);
+        JsonNode cm = one(docs, "ConfigMap", "dova-serve");
+        com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.load();
+        if (cm.path("data").has("DOVA_KAFKA_DRAIN_TIMEOUT")) {
+            c = com.typesafe.config.ConfigFactory.parseString("dova.kafka.drain-timeout = "
+                    + cm.path("data").path("DOVA_KAFKA_DRAIN_TIMEOUT").asText()).withFallback(c).resolve();
+        }
+        long drain = dova.serve.config.ServeSettings.from(c).kafka().client().drainTimeout().toSeconds();
+        assertTrue(drain + 10 <= grace, overlay + ": drain timeout " + drain + " s against a grace period of " + grace + " s");
+    }
+
     @Test
     void dashboardIsValidGrafanaJson() throws IOException {
         JsonNode d = Kustomize.JSON.readTree(K8S.resolve("base/dashboards/dova.json").toFile());

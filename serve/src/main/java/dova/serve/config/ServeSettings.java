@@ -42,9 +42,11 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
      * @param commitMaxBatch offsets per commit
      * @param commitMaxInterval longest wait before a partial batch is committed
      * @param commitParallelism commit requests in flight at once
+     * @param drainTimeout how long a shutdown waits for the frames in flight to finish and commit
+     *     (shorter than Kubernetes' termination grace period, so that the pod is not killed mid-drain)
      */
     public record Client(String autoOffsetReset, int maxPollRecords, Duration producerLinger, int commitMaxBatch,
-                         Duration commitMaxInterval, int commitParallelism) {
+                         Duration commitMaxInterval, int commitParallelism, Duration drainTimeout) {
         /**
          * Frames whose result may be written while their offset is not committed, at most: the
          * committer's open batch and the batches it is committing, the frames the pool works on,
@@ -84,7 +86,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
             "kafka.group-id", "kafka.instance-id", "kafka.partitions", "kafka.create-topics",
             "kafka.auto-offset-reset", "kafka.max-poll-records", "kafka.producer-linger", "kafka.commit-max-batch",
-            "kafka.commit-max-interval", "kafka.commit-parallelism",
+            "kafka.commit-max-interval", "kafka.commit-parallelism", "kafka.drain-timeout",
             "model.registry", "model.initial", "model.checkpoint", "model.trust-key", "model.allow-unsigned",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
@@ -246,8 +248,14 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             throw new IllegalArgumentException("dova.kafka.commit-max-interval (" + envName("kafka.commit-max-interval")
                     + ") must be in [1ms, 60s], got " + interval);
         }
+        Duration drain = c.getDuration("kafka.drain-timeout");
+        if (drain.toMillis() < 1 || drain.toMinutes() > 10) {
+            throw new IllegalArgumentException("dova.kafka.drain-timeout (" + envName("kafka.drain-timeout")
+                    + ") must be in [1ms, 10m], got " + drain);
+        }
         return new Client(reset, bounded(c, "kafka.max-poll-records", 1, 100_000), linger,
-                bounded(c, "kafka.commit-max-batch", 1, 100_000), interval, bounded(c, "kafka.commit-parallelism", 1, 1000));
+                bounded(c, "kafka.commit-max-batch", 1, 100_000), interval, bounded(c, "kafka.commit-parallelism", 1, 1000),
+                drain);
     }
 
     private static int positive(Config c, String key) {

@@ -262,9 +262,11 @@ public final class StreamService implements AutoCloseable {
         }
         if (supervisor != null) {
             try {
-                supervisor.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                supervisor.stop().toCompletableFuture().get(settings.kafka().client().drainTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
             } catch (Exception e) {
-                throw new IllegalStateException("stream did not drain within 60 s: " + e.getMessage(), e);
+                throw new IllegalStateException("stream did not drain within " + settings.kafka().client().drainTimeout()
+                        + " (dova.kafka.drain-timeout): " + e.getMessage(), e);
             }
         }
     }
