@@ -24,12 +24,14 @@ export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-converged-$net"
 rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
 out="out/converged/$net"
 mkdir -p "$out"
-common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --qat-epochs 2 --seed 1 --out "$out")
+common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --seed 1 --out "$out")
 run() { # run NAME ARGS...: one compress run unless its model exists
   local name="$1"; shift
   [ -f "$out/$name.dova" ] && return 0
   echo "== $name ($(date -u +%T))"
-  ./dova compress "${common[@]}" "$@" > "$out/$name.log" 2> "$out/$name.err" || { echo "   failed: see $out/$name.err"; return 0; }
+  local qat=(--qat-epochs 2)
+  [[ " $* " == *" --qat-epochs "* ]] && qat=()
+  ./dova compress "${common[@]}" "${qat[@]}" "$@" > "$out/$name.log" 2> "$out/$name.err" || { echo "   failed: see $out/$name.err"; return 0; }
   grep -a "A[0-9]*/M[0-9]* [a-z]* *[0-9.]*%" "$out/$name.log" | head -2 | sed 's/^/   /'
 }
 p="$net-$data"
