@@ -140,7 +140,8 @@ public final class Sweep {
             plot.reference(String.format(Locale.ROOT, "FP32 (%.2f%%)", 100 * fp32), 100 * fp32);
         }
         int classes = test.classes();
-        if (classes > 1) {
+        boolean allHigh = curves.values().stream().flatMap(m -> m.values().stream()).allMatch(v -> v > 90);
+        if (classes > 1 && !allHigh) {
             plot.reference("chance (" + classes + " classes)", 100.0 / classes);
         }
         plot.write(png);

@@ -29,7 +29,10 @@ import org.jfree.data.xy.XYSeriesCollection;
  */
 public final class LinePlot {
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
+        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf),
+        new Color(0xbcbd22), new Color(0x7f7f7f), new Color(0x000080), new Color(0x808000)};
+    /** One marker shape per series as well as a colour, so that series stay apart in grey print and beyond 12. */
+    private static final java.awt.Shape[] SHAPES = org.jfree.chart.plot.DefaultDrawingSupplier.createStandardSeriesShapes();
 
     private record Series(String name, double[] x, double[] y, boolean reference) {
     }
@@ -124,7 +127,12 @@ public final class LinePlot {
                 r.setSeriesStroke(i, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                         new float[] {6f, 4f}, 0f));
             } else {
-                r.setSeriesShape(i, new Ellipse2D.Double(-3.5, -3.5, 7, 7));
+                r.setSeriesShape(i, i < COLOURS.length ? new Ellipse2D.Double(-3.5, -3.5, 7, 7) : SHAPES[i % SHAPES.length]);
+                if (i >= COLOURS.length) {
+                    r.setSeriesStroke(i, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                            new float[] {8f, 3f}, 0f));
+                    continue;
+                }
                 r.setSeriesStroke(i, new BasicStroke(2f));
             }
         }
@@ -140,8 +148,23 @@ public final class LinePlot {
         NumberAxis y = (NumberAxis) plot.getRangeAxis();
         y.setAutoRangeIncludesZero(false);
         if (percent) {
-            y.setRange(0, 100);
-            y.setTickUnit(new NumberTickUnit(10));
+            // 0-100, unless every value lies in the top few points: then zoomed to them (the label says so)
+            double lo = Double.POSITIVE_INFINITY;
+            for (Series s : series) {
+                for (double v : s.y) {
+                    if (Double.isFinite(v)) {
+                        lo = Math.min(lo, v);
+                    }
+                }
+            }
+            if (lo > 90) {
+                double from = Math.floor(lo * 2 - 1) / 2;
+                y.setRange(from, 100);
+                y.setLabel(yLabel + " (zoomed: " + from + " to 100)");
+            } else {
+                y.setRange(0, 100);
+                y.setTickUnit(new NumberTickUnit(10));
+            }
         }
         Files.createDirectories(png.toAbsolutePath().getParent());
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 960, 560);
