@@ -60,12 +60,16 @@ class ImageLayoutIT {
         for (String src : sources.split("\\s+")) {
             Path s = Path.of(src.replaceFirst("^/src/", ""));
             Path dir = ROOT.resolve(s).getParent();
-            PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + s.getFileName());
+            // Docker matches with Go's filepath.Match ([^x] negates), Java's glob writes [!x]
+            PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + s.getFileName().toString().replace("[^", "[!"));
             List<Path> matched;
             try (Stream<Path> files = Files.list(dir)) {
-                matched = files.filter(p -> m.matches(p.getFileName())).toList();
+                matched = files.filter(p -> m.matches(p.getFileName())).sorted().toList();
             }
             assertTrue(!matched.isEmpty(), "the Dockerfile copies " + src + ", which the build does not produce");
+            // Docker refuses several sources for a file destination
+            assertTrue(dest.endsWith("/") || matched.size() == 1, "COPY " + src + " " + dest + " matches " + matched
+                    + ": a file destination takes exactly one source");
             for (Path p : matched) {
                 Path to = dest.endsWith("/") ? target.resolve(p.getFileName().toString()) : target;
                 if (Files.isDirectory(p)) {
@@ -175,15 +179,16 @@ class ImageLayoutIT {
         }
     }
 
+    /** The container paths in {@code v} (whole path prefixes, after a start, space, '=' or ':'), mapped in one pass. */
     private static String map(String v, Map<String, String> paths) {
-        String out = v;
-        for (Map.Entry<String, String> e : paths.entrySet()) {
-            out = out.replace(e.getKey() + "/", e.getValue() + "/").replace("=" + e.getKey(), "=" + e.getValue());
-            if (out.equals(e.getKey())) {
-                out = e.getValue();
-            }
+        Matcher m = Pattern.compile("(?<=^|[\\s=:])(" + String.join("|", paths.keySet().stream().map(Pattern::quote).toList())
+                + ")(?=/|$|[\\s:])").matcher(v);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(paths.get(m.group(1))));
         }
-        return out;
+        m.appendTail(out);
+        return out.toString();
     }
 
     private static int ready(int port) {
