@@ -135,6 +135,8 @@ class PrometheusIT {
                     failures.add(e.getKey() + ": " + e.getValue() + " -> " + r);
                 }
             }
+            stop.set(true); // the cameras stop before the broker closes
+            cameras.join(10_000);
             assertTrue(failures.isEmpty(), failures.size() + " of " + exprs.size() + " queries returned no finite data:\n"
                     + String.join("\n", failures));
         } finally {
