@@ -82,7 +82,7 @@ public abstract class Executor {
      * and the model suits them ({@link #fastPath}), else the pure-Java {@link #fastJava}.
      */
     public static Executor fast(IntegerModel model, ProcessorConfig config) {
-        if (NativeKernels.available() && NativePlan.unsupported(prepare(model, config), config) == null) {
+        if (NativeKernels.available() && NativeSupport.unsupported(prepare(model, config), config) == null) {
             return new NativeExecutor(model, config);
         }
         return new FastExecutor(model, config);
@@ -98,7 +98,7 @@ public abstract class Executor {
         if (!NativeKernels.available()) {
             return NativeKernels.status();
         }
-        String why = NativePlan.unsupported(prepare(model, config), config);
+        String why = NativeSupport.unsupported(prepare(model, config), config);
         return why == null ? NativeKernels.status() : "pure Java (native kernels do not run this model: " + why + ")";
     }
 

@@ -34,7 +34,7 @@ final class NativeExecutor extends Executor {
     /** With the given micro-kernels ({@link NativeKernels#ISA_GENERIC} or the best this CPU has). */
     NativeExecutor(IntegerModel model, ProcessorConfig config, int isa) {
         super(model, config);
-        String why = NativePlan.unsupported(this.model, config);
+        String why = NativeSupport.unsupported(this.model, config);
         if (why != null) {
             throw new IllegalArgumentException("model " + model.name() + " cannot run on the native kernels: " + why);
         }

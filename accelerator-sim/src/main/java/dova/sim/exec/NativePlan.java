@@ -68,11 +68,6 @@ final class NativePlan {
     /** Arena offset of a row of zeros as long as the widest conv input (never written). */
     private int zeroOffset;
 
-    /** Why this model cannot run on the native kernels, or null when it can ({@link NativeSupport}). */
-    static String unsupported(IntegerModel model, ProcessorConfig config) {
-        return NativeSupport.unsupported(model, config);
-    }
-
     NativePlan(IntegerModel model, ProcessorConfig config, int isa) {
         this.model = model;
         this.config = config;

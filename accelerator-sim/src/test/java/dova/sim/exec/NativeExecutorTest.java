@@ -52,7 +52,7 @@ class NativeExecutorTest {
     void nativeEqualsReference(long seed, ProcessorConfig cfg, int wb, int ab) {
         assumeTrue(NativeKernels.available(), NativeKernels.status());
         IntegerModel model = RandomModels.model(seed, wb, ab, cfg.accumulatorBits(), 32, true);
-        assertNull(NativePlan.unsupported(Executor.prepare(model, cfg), cfg), "the generator must make native-runnable models");
+        assertNull(NativeSupport.unsupported(Executor.prepare(model, cfg), cfg), "the generator must make native-runnable models");
         for (int isa : isas()) {
             Executor ref = Executor.reference(model, cfg);
             Executor nat = new NativeExecutor(model, cfg, isa);

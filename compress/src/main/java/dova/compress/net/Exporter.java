@@ -73,17 +73,9 @@ public final class Exporter {
         int oc = bias.length;
         int limit = layer.weightLimit();
         int per = w.length / oc;
-        float[] maxima = new float[oc];
-        for (int c = 0; c < oc; c++) {
-            for (int i = c * per; i < (c + 1) * per; i++) {
-                maxima[c] = Math.max(maxima[c], Math.abs(w[i]));
-            }
-        }
         // the width the scales are bounded for in guaranteed mode is the export's own
-        QuantTarget target = net.target() == null ? null : new QuantTarget(accumulatorBits, net.target().multiplierBits(),
-                net.target().overflow(), net.target().downscalingAware(), net.target().overflowAware(),
-                net.target().guaranteed());
-        float[] sw = layer.weightScales(maxima, () -> w, () -> bias, target);
+        QuantTarget target = net.target() == null ? null : net.target().withAccumulatorBits(accumulatorBits);
+        float[] sw = layer.weightScales(WeightScales.channelMaxima(w, oc), () -> w, () -> bias, target);
         byte[] wq = new byte[w.length];
         for (int i = 0; i < w.length; i++) {
             wq[i] = (byte) Math.max(-limit, Math.min(limit, Math.rint(w[i] / sw[i / per])));

@@ -33,6 +33,10 @@ public record QuantTarget(int accumulatorBits, int multiplierBits, Overflow over
         return new QuantTarget(p.accumulatorBits(), p.multiplierBits(), p.overflow(), true, true, false);
     }
 
+    public QuantTarget withAccumulatorBits(int bits) {
+        return new QuantTarget(bits, multiplierBits, overflow, downscalingAware, overflowAware, guaranteed);
+    }
+
     public QuantTarget withDownscalingAware(boolean v) {
         return new QuantTarget(accumulatorBits, multiplierBits, overflow, v, overflowAware, guaranteed);
     }

@@ -11,8 +11,8 @@ public final class WeightScales {
     private WeightScales() {
     }
 
-    /** Per-channel weight scales {@code max|W[c]| / limit} in float32, as the exporter computes them. */
-    public static float[] weightScales(float[] w, int outChannels, int limit) {
+    /** Per-channel {@code max|W[c]|} of weights laid out output channel first (the exporter's side of it). */
+    public static float[] channelMaxima(float[] w, int outChannels) {
         int per = w.length / outChannels;
         float[] max = new float[outChannels];
         for (int c = 0; c < outChannels; c++) {
@@ -20,7 +20,7 @@ public final class WeightScales {
                 max[c] = Math.max(max[c], Math.abs(w[i]));
             }
         }
-        return scalesFromMaxima(max, limit);
+        return max;
     }
 
     /** {@code max(maxima[c], 1e-8) / limit} in float32; non-finite maxima mean training diverged. */
