@@ -93,8 +93,32 @@ public final class LinePlot {
             xmin = 0;
             xmax = 1;
         }
-        List<Boolean> isReference = new ArrayList<>();
+        // a percent axis is 0-100, unless every measured value lies above 90: then zoomed to them, and
+        // reference lines below the zoomed range (chance) are left out rather than drawn off the plot
+        double zoomFrom = Double.NaN;
+        if (percent) {
+            double lo = Double.POSITIVE_INFINITY;
+            for (Series s : series) {
+                if (!s.reference) {
+                    for (double v : s.y) {
+                        if (Double.isFinite(v)) {
+                            lo = Math.min(lo, v);
+                        }
+                    }
+                }
+            }
+            if (lo > 90 && Double.isFinite(lo)) {
+                zoomFrom = Math.floor(lo * 2 - 1) / 2;
+            }
+        }
+        List<Series> drawn = new ArrayList<>();
         for (Series s : series) {
+            if (!(s.reference && s.y[0] < zoomFrom)) {
+                drawn.add(s);
+            }
+        }
+        List<Boolean> isReference = new ArrayList<>();
+        for (Series s : drawn) {
             XYSeries xy = new XYSeries(s.name, false, true);
             if (s.reference) {
                 xy.add(xmin, s.y[0]);
@@ -119,7 +143,7 @@ public final class LinePlot {
         plot.setDomainGridlinePaint(new Color(0xdddddd));
         plot.setRangeGridlinePaint(new Color(0xdddddd));
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < series.size(); i++) {
+        for (int i = 0; i < drawn.size(); i++) {
             Color c = COLOURS[i % COLOURS.length];
             r.setSeriesPaint(i, isReference.get(i) ? Color.DARK_GRAY : c);
             if (isReference.get(i)) {
@@ -148,19 +172,9 @@ public final class LinePlot {
         NumberAxis y = (NumberAxis) plot.getRangeAxis();
         y.setAutoRangeIncludesZero(false);
         if (percent) {
-            // 0-100, unless every value lies in the top few points: then zoomed to them (the label says so)
-            double lo = Double.POSITIVE_INFINITY;
-            for (Series s : series) {
-                for (double v : s.y) {
-                    if (Double.isFinite(v)) {
-                        lo = Math.min(lo, v);
-                    }
-                }
-            }
-            if (lo > 90) {
-                double from = Math.floor(lo * 2 - 1) / 2;
-                y.setRange(from, 100);
-                y.setLabel(yLabel + " (zoomed: " + from + " to 100)");
+            if (!Double.isNaN(zoomFrom)) {
+                y.setRange(zoomFrom, 100);
+                y.setLabel(yLabel + " (zoomed: " + zoomFrom + " to 100)");
             } else {
                 y.setRange(0, 100);
                 y.setTickUnit(new NumberTickUnit(10));
