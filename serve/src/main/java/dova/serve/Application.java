@@ -72,9 +72,8 @@ public final class Application implements AutoCloseable {
         pool = new ProcessorPool(s.pool().processors(), deployment, 4 * s.pool().parallelism());
         started.add(pool);
         ProcessorPool p = pool;
-        metrics = new Metrics(p::pending);
-        metrics.modelVersion(version);
-        metrics.ensureLayers(deployment.layerNames());
+        metrics = new Metrics(deployment.model().name(), p::pending);
+        metrics.modelVersion(version, deployment.layerNames());
         StreamService[] holder = new StreamService[1];
         endpoints = Endpoints.start(s.http().host(), s.http().port(), metrics,
                 () -> holder[0] != null && holder[0].running(), () -> holder[0] == null || holder[0].healthy());

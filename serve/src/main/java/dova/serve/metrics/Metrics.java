@@ -17,15 +17,17 @@ import java.util.function.Supplier;
 /**
  * Every measurement the service exports, in one place, all named {@code dova_*} (Micrometer
  * appends {@code _total} to counters and {@code _seconds} to timers in the Prometheus output).
+ * As Triton labels its per-model metrics, everything a result measures (results, latencies,
+ * simulated cycles, overflow events) carries {@code model} (the served network's name) and
+ * {@code version} (the registry version that computed it), so a swap shows as a new series.
  */
 public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter framesIn;
-    private final Counter resultsOut;
-    private final Timer endToEnd;
-    private final Timer queue;
-    private final Timer compute;
-    private final Counter simulatedCycles;
+    private final String model;
+    private final Map<Integer, ModelMeters> byVersion = new ConcurrentHashMap<>();
+    /** The meters of the version that computed the last result (almost always the next one's too). */
+    private volatile ModelMeters last;
     private final Counter swaps;
     private final Counter swapFailures;
     private final Counter driftEvents;
@@ -34,27 +36,74 @@ public final class Metrics {
     private final AtomicReference<Double> driftScore = new AtomicReference<>(0.0);
     private final AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
     private final AtomicLong consumerLag = new AtomicLong();
-    private final Map<String, Counter> overflowByLayer = new ConcurrentHashMap<>();
     private final Map<String, Counter> failures = new ConcurrentHashMap<>();
     private final Map<String, AtomicReference<Double>> ranges = new ConcurrentHashMap<>();
     private final Map<String, Counter> attempts = new ConcurrentHashMap<>();
 
-    public Metrics(Supplier<Number> pendingFrames) {
+    /** The meters of one model version. */
+    private final class ModelMeters {
+        final int version;
+        final Counter results;
+        final Timer endToEnd;
+        final Timer queue;
+        final Timer compute;
+        final Counter cycles;
+        final Map<String, Counter> overflow = new ConcurrentHashMap<>();
+
+        ModelMeters(int version) {
+            this.version = version;
+            results = Counter.builder("dova_results_out").tags(tags()).description("results written to Kafka")
+                    .register(registry);
+            endToEnd = timer("dova_latency_end_to_end", "capture to result");
+            queue = timer("dova_latency_queue", "waiting for a processor");
+            compute = timer("dova_latency_compute",
+                    "host wall time of the bit-exact simulation of one frame (not processor time)");
+            cycles = Counter.builder("dova_simulated_cycles").tags(tags()).description("cycles of the simulated processors"
+                    + " (cost model of their PE arrays), summed over results").register(registry);
+        }
+
+        private io.micrometer.core.instrument.Tags tags() {
+            return io.micrometer.core.instrument.Tags.of("model", model, "version", Integer.toString(version));
+        }
+
+        private Timer timer(String name, String description) {
+            return Timer.builder(name).tags(tags()).description(description).serviceLevelObjectives(LATENCY_BUCKETS)
+                    .register(registry);
+        }
+
+        Counter overflow(String layer) {
+            return overflow.computeIfAbsent(layer, l -> Counter.builder("dova_overflow_events").tags(tags()).tag("layer", l)
+                    .description("accumulator overflow events").register(registry));
+        }
+    }
+
+    private ModelMeters meters(int version) {
+        ModelMeters m = last;
+        if (m == null || m.version != version) {
+            m = byVersion.computeIfAbsent(version, ModelMeters::new);
+            last = m;
+        }
+        return m;
+    }
+
+    /**
+     * @param model the served network's name (the {@code model} label)
+     * @param pendingFrames frames queued or running in the pool
+     */
+    public Metrics(String model, Supplier<Number> pendingFrames) {
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("a model name is needed for the metrics' model label");
+        }
+        this.model = model;
         framesIn = Counter.builder("dova_frames_in").description("frames consumed from Kafka").register(registry);
-        resultsOut = Counter.builder("dova_results_out").description("results written to Kafka").register(registry);
-        endToEnd = timer("dova_latency_end_to_end", "capture to result");
-        queue = timer("dova_latency_queue", "waiting for a processor");
-        compute = timer("dova_latency_compute", "host wall time of the bit-exact simulation of one frame (not processor time)");
-        simulatedCycles = Counter.builder("dova_simulated_cycles").description("cycles of the simulated processors"
-                + " (cost model of their PE arrays), summed over results").register(registry);
         swaps = Counter.builder("dova_model_swaps").description("models swapped into the pool").register(registry);
         swapFailures = Counter.builder("dova_model_swap_failures").description("swaps refused or failed").register(registry);
         driftEvents = Counter.builder("dova_drift_events").description("drift events detected").register(registry);
         retraining = timer("dova_retraining_duration", "recalibration / retraining attempts", ATTEMPT_BUCKETS);
         Gauge.builder("dova_pending_frames", pendingFrames).description("frames queued or running in the pool")
                 .register(registry);
-        Gauge.builder("dova_model_version", modelVersion, AtomicLong::get).description("serving model version")
-                .register(registry);
+        Gauge.builder("dova_model_version", modelVersion, AtomicLong::get).tag("model", model)
+                .description("serving model version").register(registry);
         Gauge.builder("dova_drift_score", driftScore, AtomicReference::get).description("PSI of the last window")
                 .register(registry);
         Gauge.builder("dova_accuracy", accuracy, AtomicReference::get)
@@ -85,10 +134,6 @@ public final class Metrics {
     static final Duration[] ATTEMPT_BUCKETS = {Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(15),
         Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(15)};
 
-    private Timer timer(String name, String description) {
-        return timer(name, description, LATENCY_BUCKETS);
-    }
-
     private Timer timer(String name, String description, Duration[] buckets) {
         return Timer.builder(name).description(description).serviceLevelObjectives(buckets).register(registry);
     }
@@ -111,15 +156,17 @@ public final class Metrics {
         framesIn.increment();
     }
 
-    public void resultOut(long endToEndNanos, long queueNanos, long computeNanos, long cycles) {
-        resultsOut.increment();
-        simulatedCycles.increment(cycles);
-        endToEnd.record(Duration.ofNanos(Math.max(0, endToEndNanos)));
+    /** A result of model version {@code version}, written. */
+    public void resultOut(int version, long endToEndNanos, long queueNanos, long computeNanos, long cycles) {
+        ModelMeters m = meters(version);
+        m.results.increment();
+        m.cycles.increment(cycles);
+        m.endToEnd.record(Duration.ofNanos(Math.max(0, endToEndNanos)));
         long micros = Math.min(3_600_000_000L, Math.max(1, endToEndNanos / 1000));
         allLatency.recordValue(micros);
         recentLatency.recordValue(micros);
-        queue.record(Duration.ofNanos(queueNanos));
-        compute.record(Duration.ofNanos(computeNanos));
+        m.queue.record(Duration.ofNanos(queueNanos));
+        m.compute.record(Duration.ofNanos(computeNanos));
     }
 
     private Counter failure(String reason) {
@@ -131,23 +178,23 @@ public final class Metrics {
         failure(reason.name()).increment();
     }
 
-    public void overflow(List<String> layers, long[] perLayer) {
+    /** Overflow events of one result of model version {@code version}, per layer. */
+    public void overflow(int version, List<String> layers, long[] perLayer) {
+        ModelMeters m = meters(version);
         for (int i = 0; i < perLayer.length; i++) {
             if (perLayer[i] > 0) {
-                overflowByLayer.computeIfAbsent(layers.get(i), l -> Counter.builder("dova_overflow_events").tag("layer", l)
-                        .description("accumulator overflow events").register(registry)).increment(perLayer[i]);
+                m.overflow(layers.get(i)).increment(perLayer[i]);
             }
         }
     }
 
-    public void ensureLayers(List<String> layers) {
-        for (String l : layers) {
-            overflowByLayer.computeIfAbsent(l, x -> Counter.builder("dova_overflow_events").tag("layer", x)
-                    .description("accumulator overflow events").register(registry));
-        }
-    }
-
-    public void modelVersion(int v) {
+    /**
+     * Version {@code v}, whose layers are {@code layers}, now serves: the gauge shows it, and its
+     * meters exist (at zero) before its first result, so that dashboards and alerts see them.
+     */
+    public void modelVersion(int v, List<String> layers) {
+        ModelMeters m = meters(v);
+        layers.forEach(m::overflow);
         modelVersion.set(v);
     }
 
@@ -201,6 +248,21 @@ public final class Metrics {
                 .register(registry);
     }
 
+    private final Map<String, io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics> kafkaClients =
+            new ConcurrentHashMap<>();
+
+    /**
+     * Binds a Kafka client's own metrics ({@code kafka_consumer_*} / {@code kafka_producer_*}, Micrometer's
+     * {@code KafkaClientMetrics}); the client it replaces in the same role (a restarted stream's) is unbound.
+     */
+    public void kafkaClient(String role, io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics client) {
+        client.bindTo(registry);
+        var old = kafkaClients.put(role, client);
+        if (old != null) {
+            old.close();
+        }
+    }
+
     public void lagPollFailed() {
         Counter.builder("dova_kafka_lag_poll_failures").description("consumer-lag measurements that failed")
                 .register(registry).increment();
@@ -252,8 +314,9 @@ public final class Metrics {
         return sum.getTotalCount() == 0 ? Double.NaN : sum.getValueAtPercentile(100 * p) / 1000.0;
     }
 
+    /** Results written, over all versions. */
     public long resultsOut() {
-        return (long) resultsOut.count();
+        return (long) byVersion.values().stream().mapToDouble(m -> m.results.count()).sum();
     }
 
     public long framesIn() {

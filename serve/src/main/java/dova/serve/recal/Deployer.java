@@ -32,13 +32,14 @@ public final class Deployer {
      */
     public int deploy(IntegerModel candidate, String note, Retrainer.Result retrained) throws IOException {
         int v = registry.publish(candidate, note);
-        pool.swap(new Deployment(v, candidate));
+        Deployment deployment = new Deployment(v, candidate);
+        pool.swap(deployment);
         registry.makeCurrent(v);
         if (retrained != null) {
             // the next retraining builds on these weights
             retrainer.adopt(retrained, registry.dir().resolve(String.format(Locale.ROOT, "v%04d-qat.ckpt", v)));
         }
-        metrics.modelVersion(v);
+        metrics.modelVersion(v, deployment.layerNames());
         metrics.swapped();
         return v;
     }

@@ -126,19 +126,32 @@ public final class StreamService implements AutoCloseable {
 
     public void start(Recalibrator recalibrator, ResultListener listener) {
         ServeSettings.Kafka k = settings.kafka();
-        ConsumerSettings<String, byte[]> consumer = ConsumerSettings.create(system, new StringDeserializer(),
+        ConsumerSettings<String, byte[]> consumerBase = ConsumerSettings.create(system, new StringDeserializer(),
                         new ByteArrayDeserializer())
                 .withBootstrapServers(bootstrap).withGroupId(k.groupId())
                 .withProperties(k.instanceId().isEmpty() ? java.util.Map.of()
                         : java.util.Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, k.instanceId()))
                 .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k.client().autoOffsetReset())
                 .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(k.client().maxPollRecords()));
-        ProducerSettings<String, byte[]> producer = ProducerSettings.create(system, new StringSerializer(),
+        // each stream run's clients report their own metrics (fetch and request rates, lag, errors)
+        var consumers = consumerBase.consumerFactory();
+        ConsumerSettings<String, byte[]> consumer = consumerBase.withConsumerFactory(cs -> {
+            org.apache.kafka.clients.consumer.Consumer<String, byte[]> c = consumers.apply(cs);
+            metrics.kafkaClient("consumer", new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(c));
+            return c;
+        });
+        ProducerSettings<String, byte[]> producerBase = ProducerSettings.create(system, new StringSerializer(),
                         new ByteArraySerializer())
                 .withBootstrapServers(bootstrap)
                 .withProperty(ProducerConfig.LINGER_MS_CONFIG, Long.toString(k.client().producerLinger().toMillis()))
                 // results sent but not acknowledged: bounded like the pool, so a crash's duplicates are bounded
                 .withParallelism(settings.pool().parallelism());
+        var producers = producerBase.producerFactory();
+        ProducerSettings<String, byte[]> producer = producerBase.withProducerFactory(ps -> {
+            org.apache.kafka.clients.producer.Producer<String, byte[]> p = producers.apply(ps);
+            metrics.kafkaClient("producer", new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(p));
+            return p;
+        });
         CommitterSettings committer = CommitterSettings.create(system).withMaxBatch(k.client().commitMaxBatch())
                 .withMaxInterval(k.client().commitMaxInterval()).withParallelism(k.client().commitParallelism());
         AtomicLong sampled = new AtomicLong();
@@ -213,9 +226,9 @@ public final class StreamService implements AutoCloseable {
                         String.valueOf(err.getMessage()));
             }
             long e2e = (System.currentTimeMillis() - f.captureMillis()) * 1_000_000L;
-            metrics.resultOut(e2e, inf.queueNanos(), inf.computeNanos(), inf.simulatedCycles());
+            metrics.resultOut(inf.modelVersion(), e2e, inf.queueNanos(), inf.computeNanos(), inf.simulatedCycles());
             // recalibration keeps the layer list, so the serving model's names fit any version's counts
-            metrics.overflow(pool.current().layerNames(), inf.layerOverflowEvents());
+            metrics.overflow(inf.modelVersion(), pool.current().layerNames(), inf.layerOverflowEvents());
             if (f.labelled()) {
                 metrics.labelledResult(inf.predicted() == f.label());
             }
