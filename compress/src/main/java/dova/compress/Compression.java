@@ -149,8 +149,13 @@ public final class Compression {
                         clamped.size(), o.accumulatorBits(), clamped.size() <= 8 ? clamped : clamped.subList(0, 8) + " ...");
             }
             Path modelFile = o.outDir().resolve(name + ".dova");
+            // the file records what the model is for; the naive model was not trained for an overflow mode
+            model = model.withInfo(dova.sim.model.ModelInfo.of(o.dataSet().folder(), o.dataSet().classNames(),
+                    model.inputSpec(), o.overflow()));
             ModelIo.write(model, modelFile);
             if (naive != null) {
+                naive = naive.withInfo(dova.sim.model.ModelInfo.of(o.dataSet().folder(), o.dataSet().classNames(),
+                        naive.inputSpec(), null));
                 ModelIo.write(naive, o.outDir().resolve(name + "-naive.dova"));
             }
             Path png = o.outDir().resolve(name + "-curves.png");

@@ -8,16 +8,24 @@ import java.util.stream.Collectors;
 
 /** The data sets that {@code scripts/fetch-data.sh} places under {@code data/}. */
 public enum DataSet {
-    MNIST("mnist"),
-    FASHION_MNIST("fashion-mnist");
+    MNIST("mnist", java.util.List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")),
+    FASHION_MNIST("fashion-mnist", java.util.List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+            "Shirt", "Sneaker", "Bag", "Ankle boot"));
 
     /** The two standard splits. */
     public enum Split { TRAIN, TEST }
 
     private final String folder;
+    private final java.util.List<String> classNames;
 
-    DataSet(String folder) {
+    DataSet(String folder, java.util.List<String> classNames) {
         this.folder = folder;
+        this.classNames = classNames;
+    }
+
+    /** The names of the set's classes, in label order. */
+    public java.util.List<String> classNames() {
+        return classNames;
     }
 
     public String folder() {

@@ -2,6 +2,7 @@ package dova.sim.data;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A labelled image set: {@code count} grey-scale images of {@code rows x cols} unsigned
@@ -60,5 +61,67 @@ public record LabelledImages(String name, int count, int rows, int cols, byte[] 
         byte[] p = java.util.Arrays.copyOf(pixels, k * pixelsPerImage());
         byte[] l = java.util.Arrays.copyOf(labels, k);
         return new LabelledImages(name, k, rows, cols, p, l);
+    }
+
+    /**
+     * A stratified random sample of {@code n} images (all, if {@code n >= count}): each label keeps
+     * its share of the set (largest remainders round), the images of a label are drawn without
+     * replacement with {@code seed}, and the sample keeps the set's order. The same seed gives the
+     * same sample.
+     */
+    public LabelledImages stratifiedSample(int n, long seed) {
+        if (n < 1) {
+            throw new IllegalArgumentException("a sample needs at least 1 image, got " + n);
+        }
+        if (n >= count) {
+            return this;
+        }
+        int classes = classes();
+        List<List<Integer>> byLabel = new java.util.ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            byLabel.add(new java.util.ArrayList<>());
+        }
+        for (int i = 0; i < count; i++) {
+            byLabel.get(label(i)).add(i);
+        }
+        int[] take = new int[classes];
+        double[] remainder = new double[classes];
+        int given = 0;
+        for (int c = 0; c < classes; c++) {
+            double exact = (double) n * byLabel.get(c).size() / count;
+            take[c] = (int) Math.floor(exact);
+            remainder[c] = exact - take[c];
+            given += take[c];
+        }
+        Integer[] order = new Integer[classes];
+        for (int c = 0; c < classes; c++) {
+            order[c] = c;
+        }
+        java.util.Arrays.sort(order, (a, b) -> remainder[a] != remainder[b] ? Double.compare(remainder[b], remainder[a])
+                : Integer.compare(a, b));
+        for (int k = 0; given < n; k = (k + 1) % classes) {
+            int c = order[k];
+            if (take[c] < byLabel.get(c).size()) {
+                take[c]++;
+                given++;
+            }
+        }
+        java.util.Random rng = new java.util.Random(seed);
+        List<Integer> chosen = new java.util.ArrayList<>(n);
+        for (int c = 0; c < classes; c++) {
+            List<Integer> idx = byLabel.get(c);
+            java.util.Collections.shuffle(idx, rng);
+            chosen.addAll(idx.subList(0, take[c]));
+        }
+        java.util.Collections.sort(chosen);
+        int per = pixelsPerImage();
+        byte[] p = new byte[n * per];
+        byte[] l = new byte[n];
+        for (int k = 0; k < n; k++) {
+            int i = chosen.get(k);
+            System.arraycopy(pixels, i * per, p, k * per, per);
+            l[k] = labels[i];
+        }
+        return new LabelledImages(name + " (stratified sample of " + n + ", seed " + seed + ")", n, rows, cols, p, l);
     }
 }

@@ -61,17 +61,28 @@ public final class Reports {
 
     /** Per-class accuracy and the confusion matrix (rows: label, columns: predicted class), as text. */
     public static String confusion(SimulationResult r) {
+        return confusion(r, List.of());
+    }
+
+    /** The same, rows named by {@code classNames} (label order) where given. */
+    public static String confusion(SimulationResult r, List<String> classNames) {
         long[][] m = r.confusion();
+        int width = 5;
+        for (int a = 0; a < m.length && a < classNames.size(); a++) {
+            width = Math.max(width, Math.min(24, (a + " " + classNames.get(a)).length()));
+        }
         StringBuilder sb = new StringBuilder(f("%s on %s: per-class accuracy and confusion (rows: label, columns:"
                 + " predicted)%n", r.model(), r.config().label()));
-        sb.append(f("  %5s %8s  ", "class", "accuracy"));
+        sb.append(f("  %-" + width + "s %8s  ", "class", "accuracy"));
         for (int c = 0; c < m.length; c++) {
             sb.append(f("%6d", c));
         }
         sb.append('\n');
         for (int a = 0; a < m.length; a++) {
             double acc = r.classAccuracy(a);
-            sb.append(f("  %5d %8s  ", a, Double.isNaN(acc) ? "-" : f("%.2f%%", 100 * acc)));
+            String name = a < classNames.size() ? a + " " + classNames.get(a) : Integer.toString(a);
+            sb.append(f("  %-" + width + "s %8s  ", name.length() > 24 ? name.substring(0, 24) : name,
+                    Double.isNaN(acc) ? "-" : f("%.2f%%", 100 * acc)));
             for (long v : m[a]) {
                 sb.append(f("%6d", v));
             }

@@ -13,12 +13,27 @@ import java.util.List;
  * @param activationBits activation width {@code ba}
  * @param accumulatorBits A: every bias fits it
  * @param multiplierBits M: every multiplier m lies in {@code [0, 2^M - 1]} (0 marks a channel zeroed on purpose)
+ * @param info what the file records about the model's use (data set, class names, overflow mode)
  */
 public record IntegerModel(String name, int weightBits, int activationBits, int accumulatorBits, int multiplierBits,
-                           List<TensorSpec> tensors, int input, int output, List<Layer> layers) {
+                           List<TensorSpec> tensors, int input, int output, List<Layer> layers, ModelInfo info) {
     public IntegerModel {
         tensors = List.copyOf(tensors);
         layers = List.copyOf(layers);
+        info = info == null ? ModelInfo.UNKNOWN : info;
+    }
+
+    /** A model with nothing recorded about its use ({@link ModelInfo#UNKNOWN}). */
+    public IntegerModel(String name, int weightBits, int activationBits, int accumulatorBits, int multiplierBits,
+                        List<TensorSpec> tensors, int input, int output, List<Layer> layers) {
+        this(name, weightBits, activationBits, accumulatorBits, multiplierBits, tensors, input, output, layers,
+                ModelInfo.UNKNOWN);
+    }
+
+    /** The same model with {@code info} recorded. */
+    public IntegerModel withInfo(ModelInfo info) {
+        return new IntegerModel(name, weightBits, activationBits, accumulatorBits, multiplierBits, tensors, input, output,
+                layers, info);
     }
 
     public TensorSpec tensor(int i) {
@@ -101,6 +116,10 @@ public record IntegerModel(String name, int weightBits, int activationBits, int 
                 expectShape(f, tensor(f.output()), tensor(f.input()).size(), 1, 1);
                 expectSameType(f, tensor(f.input()), tensor(f.output()));
             }
+        }
+        if (!info.classNames().isEmpty() && info.classNames().size() != outputSpec().size()) {
+            throw new InvalidModelException("model " + name + ": " + info.classNames().size() + " class names recorded for "
+                    + outputSpec().size() + " outputs");
         }
         if (!written[output]) {
             throw new InvalidModelException("model " + name + ": no layer writes the output tensor " + outputSpec().name());

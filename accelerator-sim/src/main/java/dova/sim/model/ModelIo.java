@@ -20,12 +20,14 @@ import java.util.List;
 /**
  * Reads and writes the integer model file format (docs/model-format.md): an 8-byte magic,
  * a format version, the body length, the body, and the SHA-256 of the body. A reader of
- * version {@value #VERSION} rejects other versions, truncated files, checksum mismatches and
+ * version {@value #VERSION} reads versions {@value #OLDEST_READABLE} to {@value #VERSION} and rejects others, truncated files, checksum mismatches and
  * inconsistent contents with a message naming the file, the layer and the problem.
  */
 public final class ModelIo {
     /** The current format version. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    /** The oldest format version this build still reads (version 1 has no {@link ModelInfo}). */
+    public static final int OLDEST_READABLE = 1;
     static final byte[] MAGIC = "DOVAQNT\n".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_STRING = 1 << 12;
     private static final int MAX_COUNT = 1 << 16;
@@ -77,8 +79,9 @@ public final class ModelIo {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         in.position(MAGIC.length);
         int version = in.getInt();
-        if (version != VERSION) {
-            throw new InvalidModelException("unknown model format version " + version + "; this build reads version " + VERSION);
+        if (version < OLDEST_READABLE || version > VERSION) {
+            throw new InvalidModelException("unknown model format version " + version + "; this build reads versions "
+                    + OLDEST_READABLE + " to " + VERSION);
         }
         long bodyLength = in.getLong();
         if (bodyLength < 0 || bodyLength > bytes.length) {
@@ -98,7 +101,7 @@ public final class ModelIo {
             throw new InvalidModelException("checksum mismatch: the file is corrupt or was modified after export");
         }
         try {
-            return parse(new DataInputStream(new ByteArrayInputStream(body))).validate();
+            return parse(new DataInputStream(new ByteArrayInputStream(body)), version).validate();
         } catch (EOFException e) {
             throw new InvalidModelException("inconsistent: body ends early although its checksum matches");
         } catch (IOException e) {
@@ -140,6 +143,15 @@ public final class ModelIo {
                 out.writeUTF(l.name());
                 writeLayer(out, l);
             }
+            // version 2: what the model is for
+            ModelInfo info = m.info();
+            out.writeUTF(info.dataSet());
+            out.writeInt(info.classNames().size());
+            for (String c : info.classNames()) {
+                out.writeUTF(c);
+            }
+            out.writeUTF(info.input());
+            out.writeByte(info.overflow() == null ? 0 : info.overflow() == dova.sim.Overflow.WRAP ? 1 : 2);
         } catch (IOException e) {
             throw new IllegalStateException("in-memory write failed", e);
         }
@@ -211,7 +223,7 @@ public final class ModelIo {
                 + what + " code " + code));
     }
 
-    private static IntegerModel parse(DataInputStream in) throws IOException {
+    private static IntegerModel parse(DataInputStream in, int version) throws IOException {
         String name = utf(in);
         int wb = in.readUnsignedByte();
         int ab = in.readUnsignedByte();
@@ -242,10 +254,30 @@ public final class ModelIo {
             String ln = utf(in);
             layers.add(readLayer(in, kind, ln));
         }
+        ModelInfo info = version >= 2 ? readInfo(in) : ModelInfo.UNKNOWN;
         if (in.available() > 0) {
-            throw new InvalidModelException("inconsistent: " + in.available() + " unread bytes after the last layer");
+            throw new InvalidModelException("inconsistent: " + in.available() + " unread bytes after the last "
+                    + (version >= 2 ? "section" : "layer"));
         }
-        return new IntegerModel(name, wb, ab, acc, mul, tensors, input, output, layers);
+        return new IntegerModel(name, wb, ab, acc, mul, tensors, input, output, layers, info);
+    }
+
+    private static ModelInfo readInfo(DataInputStream in) throws IOException {
+        String dataSet = utf(in);
+        int n = count(in, "class name");
+        List<String> classes = new ArrayList<>(Math.min(n, 1024));
+        for (int i = 0; i < n; i++) {
+            classes.add(utf(in));
+        }
+        String input = utf(in);
+        int o = in.readUnsignedByte();
+        dova.sim.Overflow overflow = switch (o) {
+            case 0 -> null;
+            case 1 -> dova.sim.Overflow.WRAP;
+            case 2 -> dova.sim.Overflow.SATURATE;
+            default -> throw new InvalidModelException("unknown overflow mode code " + o + " (0 unknown, 1 wrap, 2 saturate)");
+        };
+        return new ModelInfo(dataSet, classes, input, overflow);
     }
 
     private static Layer readLayer(DataInputStream in, Layer.Kind kind, String name) throws IOException {

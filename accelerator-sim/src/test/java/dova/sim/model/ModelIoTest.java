@@ -57,7 +57,7 @@ class ModelIoTest {
         assertTrue(rejected(magic).contains("bad magic"));
         byte[] version = b.clone();
         ByteBuffer.wrap(version).putInt(ModelIo.MAGIC.length, 7);
-        assertEquals("unknown model format version 7; this build reads version 1", rejected(version));
+        assertEquals("unknown model format version 7; this build reads versions 1 to 2", rejected(version));
     }
 
     private static IntegerModel replaceLayer(IntegerModel m, int index, Layer l) {
@@ -134,5 +134,51 @@ class ModelIoTest {
         ByteBuffer.wrap(bad).putLong(ModelIo.MAGIC.length + 4, Long.MAX_VALUE);
         String msg = rejected(bad);
         assertTrue(msg.contains("header promises a body of 9223372036854775807 bytes"), msg);
+    }
+
+    /** A file of format {@code version} holding {@code body} (header and checksum as ModelIo writes them). */
+    private static byte[] file(int version, byte[] body) throws Exception {
+        ByteBuffer out = ByteBuffer.allocate(ModelIo.MAGIC.length + 12 + body.length + 32);
+        out.put(ModelIo.MAGIC).putInt(version).putLong(body.length).put(body)
+                .put(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+        return out.array();
+    }
+
+    private static byte[] body(byte[] file) {
+        return Arrays.copyOfRange(file, ModelIo.MAGIC.length + 12, file.length - 32);
+    }
+
+    @Test
+    void recordsWhatTheModelIsForAndStillReadsVersionOneFiles() throws Exception {
+        IntegerModel plain = RandomModels.model(4, 8, 8, 16, 12);
+        int classes = plain.outputSpec().size();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < classes; i++) {
+            names.add("class " + i);
+        }
+        ModelInfo info = new ModelInfo("fashion-mnist", names, "grey 28x28, uint8 pixel / 255", dova.sim.Overflow.SATURATE);
+        IntegerModel m = plain.withInfo(info);
+        IntegerModel back = ModelIo.fromBytes(ModelIo.toBytes(m));
+        assertEquals(info, back.info());
+        assertEquals("class 1", back.info().className(1));
+        assertEquals(Integer.toString(classes + 3), back.info().className(classes + 3));
+
+        // version 1: the same body without the last section loads with nothing recorded
+        byte[] unknown = body(ModelIo.toBytes(plain));
+        int infoBytes = 2 + 4 + 2 + 1; // "" , 0 class names, "", overflow 0
+        byte[] v1 = file(1, Arrays.copyOf(unknown, unknown.length - infoBytes));
+        IntegerModel old = ModelIo.fromBytes(v1);
+        assertEquals(ModelInfo.UNKNOWN, old.info());
+        assertArrayEquals(ModelIo.toBytes(plain), ModelIo.toBytes(old));
+        // a version-1 header on a version-2 body leaves the section unread
+        assertTrue(rejected(file(1, unknown)).contains("unread bytes after the last layer"), rejected(file(1, unknown)));
+
+        // the recorded classes must match the outputs; the overflow code must be known
+        String msg = assertThrows(InvalidModelException.class,
+                () -> plain.withInfo(new ModelInfo("x", List.of("a"), "", null)).validate()).getMessage();
+        assertTrue(msg.contains("1 class names recorded for " + classes + " outputs"), msg);
+        byte[] badMode = body(ModelIo.toBytes(plain));
+        badMode[badMode.length - 1] = 9;
+        assertTrue(rejected(file(2, badMode)).contains("unknown overflow mode code 9"));
     }
 }

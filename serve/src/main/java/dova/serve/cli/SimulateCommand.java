@@ -26,7 +26,7 @@ public final class SimulateCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
-    DataOptions dataSet = new DataOptions();
+    EvalDataOptions dataSet = new EvalDataOptions();
 
     @Option(names = "--limit", description = "first N test images only, N >= 1 (default: all)")
     Integer limit;
@@ -39,6 +39,9 @@ public final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "also write the results as JSON to this file")
     Path json;
+
+    @Option(names = "--confusion-png", description = "also draw the chosen configuration's confusion matrix to this PNG")
+    Path confusionPng;
 
     @Mixin
     ProcessorOptions processor = new ProcessorOptions();
@@ -56,13 +59,19 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         Options.range("--threads", threads, 1, 1024);
         Options.output("--json", json);
+        Options.output("--confusion-png", confusionPng);
+        dataSet.check();
         ProcessorConfig cfg = processor.config();
         IntegerModel m = ModelIo.read(model);
-        LabelledImages test = dataSet.test(limit == null ? 0 : limit);
-        if (test.pixelsPerImage() != m.inputSpec().size()) {
-            throw new IllegalArgumentException("model " + model + " takes " + m.inputSpec().shape() + " inputs; "
-                    + dataSet.data + " images are 1x" + test.rows() + "x" + test.cols());
+        EvalDataOptions.Data data = dataSet.test(limit == null ? 0 : limit, m.inputSpec().height(), m.inputSpec().width());
+        ModelUse.checkInput(model, m, data);
+        ModelUse.warn(model, m, data);
+        if (m.info().overflow() != null && m.info().overflow() != cfg.overflow()) {
+            System.err.println("note: " + model + " was trained for " + m.info().overflow().name().toLowerCase(Locale.ROOT)
+                    + "; simulating " + cfg.overflow().name().toLowerCase(Locale.ROOT) + " as --overflow asks");
         }
+        LabelledImages test = data.images();
+        System.err.println("data: " + test.count() + " images (" + test.name() + ") from " + data.source());
         List<ProcessorConfig> configs = new ArrayList<>();
         if (!noBaseline) {
             configs.add(ProcessorConfig.baseline().withCostTable(cfg.costTable()).withArray(cfg.lanes(), cfg.rows()));
@@ -87,7 +96,14 @@ public final class SimulateCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9);
         }
         System.out.print(Reports.table(results));
-        System.out.print(Reports.confusion(results.get(results.size() - 1)));
+        List<String> names = ModelUse.classNames(m, data);
+        SimulationResult chosen = results.get(results.size() - 1);
+        System.out.print(Reports.confusion(chosen, names));
+        if (confusionPng != null) {
+            dova.sim.plot.ConfusionPlot.write(confusionPng, chosen.model() + " on " + data.source() + ", "
+                    + chosen.config().label(), chosen.confusion(), names);
+            System.out.println("confusion matrix drawn to " + confusionPng);
+        }
         if (json != null) {
             Files.writeString(json, Reports.json(results));
             System.out.println("JSON written to " + json);

@@ -31,6 +31,10 @@ public final class Deployer {
      * @return the new version
      */
     public int deploy(IntegerModel candidate, String note, Retrainer.Result retrained) throws IOException {
+        if (!candidate.info().known()) {
+            // a recalibrated or retrained model is for what the model it replaces was for
+            candidate = candidate.withInfo(pool.current().model().info());
+        }
         int v = registry.publish(candidate, note);
         Deployment deployment = new Deployment(v, candidate);
         pool.swap(deployment);
