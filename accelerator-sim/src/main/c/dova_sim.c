@@ -687,23 +687,47 @@ static int64_t replay_depthwise(const Ctx *c, const Depthwise *d, int oy, int ox
 
 
 /*
- * Depthwise, 16 channels of one output pixel: products x * w are exact in int16 (|x| <= 255,
- * |w| <= 127: 32385 < 32767), widened to int32 and accumulated; in grouped mode (each product is
- * a group, docs/datapath.md section 2) every tap is followed by the A-bit update.
+ * Depthwise, 16 channels of a row of output pixels. Products x * w are exact int32 through
+ * vpmaddwd against weights with every other lane zeroed: one multiply per tap and 8 channels gives
+ * the even channels' products, another the odd channels', with no widening shuffles; the
+ * accumulators hold the even and the odd channels and are interleaved back once per output. In
+ * grouped mode (each product is a group, docs/datapath.md section 2) every prefix of the canonical
+ * order (taps ky then kx) passes through the accumulator: its extremes are tracked and tested once
+ * per output, and the 16 outputs are replayed in canonical order where one left the A-bit range.
  */
-static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
-                                                            int16_t *yrow, int64_t *events) {
+#define DW_TAP(xp, t)                                                                         \
+    do {                                                                                      \
+        __m256i xv_ = _mm256_loadu_si256((const __m256i *)(xp));                              \
+        ae = _mm256_add_epi32(ae, _mm256_madd_epi16(xv_, wk[2 * (t)]));                       \
+        ao = _mm256_add_epi32(ao, _mm256_madd_epi16(xv_, wk[2 * (t) + 1]));                   \
+        if (grouped) {                                                                        \
+            mxe = _mm256_max_epi32(mxe, ae);                                                  \
+            mne = _mm256_min_epi32(mne, ae);                                                  \
+            mxo = _mm256_max_epi32(mxo, ao);                                                  \
+            mno = _mm256_min_epi32(mno, ao);                                                  \
+        }                                                                                     \
+    } while (0)
+
+static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, const Depthwise *d, int oy, int c0,
+                                                                  int16_t *yrow, const int grouped) {
     const int16_t *x = A16(d->in_off);
     const int16_t *w = I16(d->w_off);
     const int taps = d->kh * d->kw;
-    __m256i wv[9]; /* the block's weights stay in registers across the row (taps <= 9, checked by the caller) */
+    const int ch = d->ch;
+    __m256i wk[18]; /* per tap: the even channels' weights (odd lanes 0), then the odd channels' */
+    const __m256i zero = _mm256_setzero_si256();
     for (int t = 0; t < taps; t++) {
-        wv[t] = _mm256_loadu_si256((const __m256i *)(w + (size_t)t * d->ch + c0));
+        __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (size_t)t * ch + c0));
+        wk[2 * t] = _mm256_blend_epi16(wv, zero, 0xAA);
+        wk[2 * t + 1] = _mm256_blend_epi16(wv, zero, 0x55);
     }
-    const __m256i b0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0));
-    const __m256i b1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + c0 + 8));
+    int32_t be[8], bo[8];
+    for (int i = 0; i < 8; i++) {
+        be[i] = I32(d->bias_off)[c0 + 2 * i];
+        bo[i] = I32(d->bias_off)[c0 + 2 * i + 1];
+    }
+    const __m256i bev = _mm256_loadu_si256((const __m256i *)be), bov = _mm256_loadu_si256((const __m256i *)bo);
     const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
-    const int grouped = d->pn == 2;
     int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
     while (oy * d->sh - d->ph + fy0 < 0) {
         fy0++;
@@ -711,33 +735,41 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
     while (oy * d->sh - d->ph + fy1 - 1 >= d->in_h) {
         fy1--;
     }
+    const int full3 = d->kh == 3 && d->kw == 3 && fy0 == 0 && fy1 == 3;
+    const size_t xs = (size_t)ch; /* one pixel to the next */
+    const size_t rs = (size_t)d->in_w * ch; /* one input row to the next */
     for (int ox = 0; ox < d->out_w; ox++) {
-        __m256i a0 = b0, a1 = b1;
-        __m256i mx0 = b0, mn0 = b0, mx1 = b1, mn1 = b1;
+        __m256i ae = bev, ao = bov;
+        __m256i mxe = bev, mne = bev, mxo = bov, mno = bov;
         int ix0 = ox * d->sw - d->pw;
-        for (int fy = fy0; fy < fy1; fy++) {
-            const int16_t *xr = x + ((size_t)(oy * d->sh - d->ph + fy) * d->in_w) * d->ch + c0;
-            for (int fx = 0; fx < d->kw; fx++) {
-                int ix = ix0 + fx;
-                if (ix < 0 || ix >= d->in_w) {
-                    continue; /* a padded product is 0: adding it never overflows */
-                }
-                __m256i p = _mm256_mullo_epi16(_mm256_loadu_si256((const __m256i *)(xr + (size_t)ix * d->ch)), wv[fy * d->kw + fx]);
-                a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
-                a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
-                if (grouped) {
-                    /* every prefix of the canonical order passes through the accumulator: track its extremes */
-                    mx0 = _mm256_max_epi32(mx0, a0);
-                    mn0 = _mm256_min_epi32(mn0, a0);
-                    mx1 = _mm256_max_epi32(mx1, a1);
-                    mn1 = _mm256_min_epi32(mn1, a1);
+        if (full3 && ix0 >= 0 && ix0 + 2 < d->in_w) {
+            /* interior of a 3x3 kernel: the nine taps unrolled, no padding tests */
+            const int16_t *xp = x + (size_t)(oy * d->sh - d->ph) * rs + (size_t)ix0 * xs + c0;
+            DW_TAP(xp, 0);
+            DW_TAP(xp + xs, 1);
+            DW_TAP(xp + 2 * xs, 2);
+            DW_TAP(xp + rs, 3);
+            DW_TAP(xp + rs + xs, 4);
+            DW_TAP(xp + rs + 2 * xs, 5);
+            DW_TAP(xp + 2 * rs, 6);
+            DW_TAP(xp + 2 * rs + xs, 7);
+            DW_TAP(xp + 2 * rs + 2 * xs, 8);
+        } else {
+            for (int fy = fy0; fy < fy1; fy++) {
+                const int16_t *xr = x + (size_t)(oy * d->sh - d->ph + fy) * rs + c0;
+                for (int fx = 0; fx < d->kw; fx++) {
+                    int ix = ix0 + fx;
+                    if (ix < 0 || ix >= d->in_w) {
+                        continue; /* a padded product is 0: adding it never overflows */
+                    }
+                    DW_TAP(xr + (size_t)ix * xs, fy * d->kw + fx);
                 }
             }
         }
-        int16_t *yr = yrow + (size_t)ox * d->ch;
+        int16_t *yr = yrow + (size_t)ox * ch;
         if (grouped) {
-            __m256i out = _mm256_or_si256(_mm256_or_si256(_mm256_cmpgt_epi32(mx0, hi), _mm256_cmpgt_epi32(lo, mn0)),
-                                          _mm256_or_si256(_mm256_cmpgt_epi32(mx1, hi), _mm256_cmpgt_epi32(lo, mn1)));
+            __m256i out = _mm256_or_si256(_mm256_or_si256(_mm256_cmpgt_epi32(mxe, hi), _mm256_cmpgt_epi32(lo, mne)),
+                                          _mm256_or_si256(_mm256_cmpgt_epi32(mxo, hi), _mm256_cmpgt_epi32(lo, mno)));
             if (__builtin_expect(!_mm256_testz_si256(out, out), 0)) {
                 /* some prefix left the A-bit range: these 16 outputs are replayed in canonical order */
                 for (int k = c0; k < c0 + 16; k++) {
@@ -747,10 +779,24 @@ static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depth
                 continue;
             }
         }
+        /* even and odd channels back into channel order: [0..3 | 8..11] and [4..7 | 12..15], then 0..7 and 8..15 */
+        __m256i l = _mm256_unpacklo_epi32(ae, ao), h = _mm256_unpackhi_epi32(ae, ao);
+        __m256i a0 = _mm256_permute2x128_si256(l, h, 0x20), a1 = _mm256_permute2x128_si256(l, h, 0x31);
         requant8_avx2(c, a0, c0, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->hp_off,
                       d->hn_off, d->s64_off, d->dbl_limit, d->md_off, d->hd_off, d->id_off, yr + c0);
         requant8_avx2(c, a1, c0 + 8, d->req32, d->lo, d->hi, d->m_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off,
                       d->hp_off, d->hn_off, d->s64_off, d->dbl_limit, d->md_off, d->hd_off, d->id_off, yr + c0 + 8);
+    }
+}
+#undef DW_TAP
+
+/* The row with the mode fixed at compile time: no per-tap test of it. */
+static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
+                                                            int16_t *yrow, int64_t *events) {
+    if (d->pn == 2) {
+        depthwise16_row(c, d, oy, c0, yrow, 1);
+    } else {
+        depthwise16_row(c, d, oy, c0, yrow, 0);
     }
 }
 #endif
