@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The dova command line. */
 @Command(name = "dova", mixinStandardHelpOptions = true, version = "dova 0.1.0",
         description = "Downscaling- and overflow-aware model compression for low-bit fixed-point vision processors.",
-        subcommands = {DemoCommand.class, ServeCommand.class, ReplayCommand.class, TrainCommand.class, BaselineCommand.class,
+        subcommands = {DemoCommand.class, ServeCommand.class, ReplayCommand.class, CameraCommand.class, TrainCommand.class, BaselineCommand.class,
             CompressCommand.class,
             SimulateCommand.class, ExportOnnxCommand.class, EvalCommand.class, SweepCommand.class, ModelsCommand.class,
             CommandLine.HelpCommand.class})
