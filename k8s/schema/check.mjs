@@ -25,6 +25,8 @@ const kinds = {
   "keda.sh/v1alpha1/ScaledObject": ["@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject", "IScaledObject"],
   "monitoring.coreos.com/v1/PrometheusRule":
     ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule", "IPrometheusRule"],
+  "monitoring.coreos.com/v1/PodMonitor":
+    ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor", "IPodMonitor"],
   "monitoring.coreos.com/v1/ServiceMonitor":
     ["@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor", "IServiceMonitor"],
 };

@@ -28,7 +28,7 @@ class ManifestsTest {
     static final Map<String, String> API_VERSIONS = Map.ofEntries(
             Map.entry("Namespace", "v1"), Map.entry("ConfigMap", "v1"), Map.entry("Service", "v1"),
             Map.entry("Deployment", "apps/v1"), Map.entry("PodDisruptionBudget", "policy/v1"),
-            Map.entry("ServiceMonitor", "monitoring.coreos.com/v1"), Map.entry("PrometheusRule", "monitoring.coreos.com/v1"),
+            Map.entry("ServiceMonitor", "monitoring.coreos.com/v1"), Map.entry("PodMonitor", "monitoring.coreos.com/v1"), Map.entry("PrometheusRule", "monitoring.coreos.com/v1"),
             Map.entry("ScaledObject", "keda.sh/v1alpha1"), Map.entry("Kafka", "kafka.strimzi.io/v1beta2"),
             Map.entry("KafkaNodePool", "kafka.strimzi.io/v1beta2"), Map.entry("KafkaTopic", "kafka.strimzi.io/v1beta2"),
             Map.entry("Kustomization", "kustomize.config.k8s.io/v1beta1"));

@@ -35,13 +35,20 @@ public final class ModelIo {
     private ModelIo() {
     }
 
-    /** Writes {@code model} atomically (temp file, then rename). */
+    /**
+     * Writes {@code model} atomically (temp file, then rename), readable by everyone (rw-r--r--, as
+     * a file written directly would be): a model is read by the service's own user, which in a
+     * container is not the user who exported it.
+     */
     public static void write(IntegerModel model, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".part");
         try {
             Files.write(tmp, toBytes(model));
+            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

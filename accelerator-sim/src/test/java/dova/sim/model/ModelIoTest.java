@@ -30,6 +30,8 @@ class ModelIoTest {
             ModelIo.write(m, f);
             IntegerModel back = ModelIo.read(f);
             assertArrayEquals(ModelIo.toBytes(m), ModelIo.toBytes(back));
+            // readable by the service's user, not only the exporter's (the temp file's 0600 once reached the image)
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
             assertEquals(m.layers().size(), back.layers().size());
             assertEquals(m.macs(), back.macs());
         }
