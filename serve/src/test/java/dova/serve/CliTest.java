@@ -26,7 +26,7 @@ class CliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String c : new String[] {"demo", "serve", "replay", "train", "compress", "simulate", "export-onnx", "eval", "sweep",
+        for (String c : new String[] {"demo", "serve", "replay", "camera", "train", "compress", "simulate", "export-onnx", "eval", "sweep",
             "models"}) {
             String[] r = run(c, "--help");
             assertEquals("0", r[0], c);
@@ -68,6 +68,15 @@ class CliTest {
         assertTrue(b[1].contains("cannot reach a Kafka broker at 127.0.0.1:1"), b[1]);
         assertTrue(System.nanoTime() - start < 30_000_000_000L, "an unreachable broker fails fast");
         assertTrue(run("train", "--lr", "-1")[1].contains("--lr and --qat-lr must be > 0"));
+        String[] src = run("demo", "--source", dir.resolve("missing.mp4").toString());
+        assertEquals("2", src[0]);
+        assertTrue(src[1].contains("--source") && src[1].contains("no such file"), src[1]);
+        String[] cam = run("camera", "--source", "rtsp://admin:hunter2@10.0.0.5/s", "--size", "28", "--bootstrap-servers",
+                "127.0.0.1:1");
+        assertTrue(cam[1].contains("--size must be WxH"), cam[1]);
+        String[] unreachable = run("camera", "--source", "rtsp://admin:hunter2@10.0.0.5/s", "--bootstrap-servers", "127.0.0.1:1");
+        assertEquals("2", unreachable[0]);
+        assertTrue(unreachable[1].contains("127.0.0.1:1") && !unreachable[1].contains("hunter2"), unreachable[1]);
     }
 
     @Test

@@ -229,6 +229,9 @@ public final class CameraAgent implements AutoCloseable {
                     return;
                 }
             } catch (IOException e) {
+                if (stop.getCount() == 0) {
+                    return; // the agent closed the stream
+                }
                 s.decodeErrors.incrementAndGet();
                 log.printf("camera %s: %s%n", spec.id(), CameraSpec.redact(e.getMessage()));
             } catch (InterruptedException e) {

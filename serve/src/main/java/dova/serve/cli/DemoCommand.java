@@ -11,8 +11,17 @@ import picocli.CommandLine.Command;
                 + " inject a drift part-way, recalibrate, and print a summary. Settings: application.conf (dova.demo.*),"
                 + " overridable by environment variables (e.g. DOVA_DEMO_DURATION=30s).")
 public final class DemoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--source", defaultValue = "${env:DOVA_DEMO_SOURCE}",
+            description = "a video file (or camera url) to play through the camera agent instead of the data set; its"
+                    + " frames are unlabelled, so no accuracy is shown (env DOVA_DEMO_SOURCE)")
+    String source;
+
     @Override
     public Integer call() throws Exception {
-        return new Demo(ServeSettings.load(), System.out).run();
+        if (source != null && !source.isBlank() && !source.contains("://") && !source.startsWith("/dev/")
+                && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(source))) {
+            throw new IllegalArgumentException("--source " + source + ": no such file");
+        }
+        return new Demo(ServeSettings.load(), System.out, source).run();
     }
 }

@@ -26,9 +26,63 @@ public final class Demo {
     private final ServeSettings settings;
     private final PrintStream out;
 
+    private final String source;
+
     public Demo(ServeSettings settings, PrintStream out) {
+        this(settings, out, null);
+    }
+
+    /** @param source a video file (or any camera url) to play instead of the data set, or null */
+    public Demo(ServeSettings settings, PrintStream out, String source) {
         this.settings = settings;
         this.out = out;
+        this.source = source == null || source.isBlank() ? null : source;
+    }
+
+    /** What publishes the demo's frames: the data-set replayer, or a camera agent playing a video. */
+    private interface Feed {
+        long sent();
+
+        boolean drifting();
+
+        void stop();
+    }
+
+    private static Feed feed(CameraReplayer r, Thread t) {
+        return new Feed() {
+            public long sent() {
+                return r.sent();
+            }
+
+            public boolean drifting() {
+                return r.drifting();
+            }
+
+            public void stop() {
+                r.stop();
+                try {
+                    t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+    }
+
+    private static Feed feed(dova.ingest.camera.CameraAgent agent, String camera) {
+        return new Feed() {
+            public long sent() {
+                return agent.stats(camera).published() + agent.stats(camera).dropped();
+            }
+
+            public boolean drifting() {
+                return false;
+            }
+
+            public void stop() {
+                agent.close();
+            }
+        };
     }
 
     /** Runs to the configured duration (or until interrupted); returns the process exit code. */
@@ -60,9 +114,8 @@ public final class Demo {
         }
         AccuracyTracker accuracy = new AccuracyTracker();
         AtomicInteger initialVersion = new AtomicInteger(-1);
-        CameraReplayer[] replayer = new CameraReplayer[1];
+        Feed[] replayer = new Feed[1];
         Application app = null;
-        Thread replay = null;
         try {
             app = Application.start(settings, registry, bootstrap, (frame, inf, e2e) -> {
                 if (frame.labelled()) {
@@ -80,22 +133,38 @@ public final class Demo {
                     app.pool().current().version(), app.pool().current().model().name(), app.pool().configs().size(),
                     app.pool().configs().stream().map(c -> c.label()).toList(), settings.http().host(),
                     app.endpoints().port());
-            replayer[0] = new CameraReplayer(new CameraReplayer.Settings(bootstrap, settings.kafka().framesTopic(),
-                    d.cameras(), d.framesPerSecond(), true, 0, drift, d.driftAfter(), d.driftStrength(), PixelFormat.RAW8,
-                    7), test);
-            replay = new Thread(replayer[0], "camera-replayer");
-            replay.setDaemon(true);
-            replay.start();
-            out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s%n",
-                    set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
-                    d.driftAfter().toSeconds());
-            if (drift != Drift.NONE && d.driftAfter().compareTo(d.duration()) >= 0) {
+            if (source != null) {
+                // a video instead of the data set: through the camera agent and FFmpeg, as a real camera would come in
+                var in = app.pool().current().model().inputSpec();
+                dova.ingest.camera.CameraSpec spec = new dova.ingest.camera.CameraSpec("video-0", source,
+                        d.framesPerSecond(), in.width(), in.height(), in.channels() == 3 ? 3 : 1, "", true, true);
+                dova.ingest.camera.CameraAgent agent = new dova.ingest.camera.CameraAgent(new dova.ingest.camera.CameraAgent.Settings(
+                        bootstrap, settings.kafka().framesTopic(), java.util.List.of(spec), PixelFormat.RAW8, 64,
+                        java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), "127.0.0.1", -1), out);
+                replayer[0] = feed(agent, spec.id());
+                agent.start();
+                out.printf(Locale.ROOT, "playing %s (looped) as camera %s at %.0f frames/s for %d s, letterboxed to %dx%d %s;"
+                        + " the video is unlabelled, so no accuracy is shown and no drift is injected%n", spec.safeUrl(),
+                        spec.id(), d.framesPerSecond(), d.duration().toSeconds(), spec.width(), spec.height(),
+                        spec.channels() == 1 ? "grey" : "RGB");
+            } else {
+                CameraReplayer r = new CameraReplayer(new CameraReplayer.Settings(bootstrap, settings.kafka().framesTopic(),
+                        d.cameras(), d.framesPerSecond(), true, 0, drift, d.driftAfter(), d.driftStrength(), PixelFormat.RAW8,
+                        7), test);
+                Thread replay = new Thread(r, "camera-replayer");
+                replay.setDaemon(true);
+                replay.start();
+                replayer[0] = feed(r, replay);
+                out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s%n",
+                        set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
+                        d.driftAfter().toSeconds());
+            }
+            if (source == null && drift != Drift.NONE && d.driftAfter().compareTo(d.duration()) >= 0) {
                 out.printf(Locale.ROOT, "note: the demo runs %d s and the drift starts after %d s, so it will not drift"
                         + " (DOVA_DEMO_DURATION, dova.demo.drift-after)%n", d.duration().toSeconds(), d.driftAfter().toSeconds());
             }
             statusLoop(app, replayer[0], accuracy, d.duration().toMillis());
             replayer[0].stop();
-            replay.join(5000);
             long sent = replayer[0].sent();
             // wait until every sent frame has a result (bounded)
             long deadline = System.currentTimeMillis() + 30_000;
@@ -125,7 +194,7 @@ public final class Demo {
         }
     }
 
-    private void statusLoop(Application app, CameraReplayer replayer, AccuracyTracker accuracy, long durationMillis)
+    private void statusLoop(Application app, Feed replayer, AccuracyTracker accuracy, long durationMillis)
             throws InterruptedException {
         long start = System.currentTimeMillis();
         long lastResults = 0;
@@ -168,7 +237,11 @@ public final class Demo {
                 m.resultsOut(), dead, sent - m.resultsOut() - dead);
         out.printf(Locale.ROOT, "end-to-end latency p50 %.1f ms, p99 %.1f ms%n", m.endToEndMillis(0.5),
                 m.endToEndMillis(0.99));
-        out.print("accuracy on the processor (labelled frames):\n" + accuracy.summary());
+        if (source != null) {
+            out.println("accuracy on the processor: not measured (the video's frames carry no labels)");
+        } else {
+            out.print("accuracy on the processor (labelled frames):\n" + accuracy.summary());
+        }
         var drift = app.recalibrator().lastDrift();
         out.println("drift: " + (drift == null ? "none detected" : drift.describe()));
         for (Recalibrator.Outcome o : app.recalibrator().outcomes()) {
