@@ -14,8 +14,8 @@ import java.util.List;
  * folded network with its learned quantization state, still in FP32) run by DJL over images.
  */
 public final class CheckpointEval {
-    /** The predictions and which layout the checkpoint had. */
-    public record Result(int[] predictions, double accuracy, boolean batchNorm, int epoch) {
+    /** The predictions, the logits behind them ({@code count x classes}) and which layout the checkpoint had. */
+    public record Result(int[] predictions, float[] logits, double accuracy, boolean batchNorm, int epoch) {
     }
 
     private CheckpointEval() {
@@ -30,8 +30,16 @@ public final class CheckpointEval {
             TrainingLoop loop = TrainingLoop.create(net, 1);
             try {
                 int epoch = Checkpoint.load(net, checkpoint);
-                int[] p = loop.predict(images, 250);
-                return new Result(p, TrainingLoop.accuracy(p, images), net.hasBatchNorm(), epoch);
+                float[] logits = loop.logits(images, 250);
+                int[] p = new int[images.count()];
+                for (int i = 0; i < p.length; i++) {
+                    for (int c = 1; c < classes; c++) {
+                        if (logits[i * classes + c] > logits[i * classes + p[i]]) {
+                            p[i] = c;
+                        }
+                    }
+                }
+                return new Result(p, logits, TrainingLoop.accuracy(p, images), net.hasBatchNorm(), epoch);
             } catch (IOException e) {
                 if (first == null) {
                     first = e;

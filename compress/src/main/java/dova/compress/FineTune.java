@@ -37,11 +37,37 @@ public final class FineTune {
      */
     public static Result fromCheckpoint(Path base, String name, int classes, QuantTarget target, LabelledImages train,
                                         int epochs, long seed) throws IOException {
+        return fineTune(base, name, classes, target, train, epochs, seed, null);
+    }
+
+    /** Softening temperature of the teacher's and the student's outputs in {@link #distilled}. */
+    public static final float TEMPERATURE = 4f;
+
+    /**
+     * As {@link #fromCheckpoint}, for images without labels: the targets are the soft outputs of
+     * {@code teacher}, the float checkpoint the model descends from run in FP32 over the same
+     * images ({@link CheckpointEval}), at temperature {@link #TEMPERATURE}; where
+     * {@code hardLabels[i] >= 0} a cross-entropy term on that label is added.
+     *
+     * @param hardLabels per image of {@code train}, its label or -1
+     */
+    public static Result distilled(Path base, Path teacher, String name, int classes, QuantTarget target, LabelledImages train,
+                                   int[] hardLabels, int epochs, long seed) throws IOException {
+        float[] logits = CheckpointEval.run(teacher, train, classes).logits();
+        return fineTune(base, name, classes, target, train, epochs, seed,
+                new TrainingLoop.Distillation(logits, hardLabels, classes, TEMPERATURE, 1f));
+    }
+
+    private static Result fineTune(Path base, String name, int classes, QuantTarget target, LabelledImages train, int epochs,
+                                   long seed, TrainingLoop.Distillation distillation) throws IOException {
         Architecture architecture = Checkpoint.architecture(base);
         // QAT checkpoints are saved after batch norm was folded
         QuantNet net = new QuantNet(architecture, QuantNet.withoutBatchNorm(architecture.ops(classes, 1)), classes, 1,
                 train.rows(), train.cols());
         TrainingLoop loop = TrainingLoop.create(net, seed);
+        if (distillation != null) {
+            loop.distill(distillation);
+        }
         try {
             Checkpoint.load(net, base);
             loop.calibrate(train, 64);

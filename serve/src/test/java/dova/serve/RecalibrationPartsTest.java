@@ -39,14 +39,30 @@ class RecalibrationPartsTest {
     @Test
     void theGateAcceptsWithinTheRegressionAndWithoutLabelsComparesOverflow() {
         Gate g = new Gate(0.01);
-        assertTrue(g.judge(new Gate.Score(0.90, 5, 100), new Gate.Score(0.895, 50, 100)).accepted());
-        Gate.Verdict worse = g.judge(new Gate.Score(0.90, 5, 100), new Gate.Score(0.85, 0, 100));
+        assertTrue(g.judge(new Gate.Score(0.90, 5, 100, Double.NaN), new Gate.Score(0.895, 50, 100, Double.NaN)).accepted());
+        Gate.Verdict worse = g.judge(new Gate.Score(0.90, 5, 100, Double.NaN), new Gate.Score(0.85, 0, 100, Double.NaN));
         assertFalse(worse.accepted());
         assertTrue(worse.reason().contains("regressed beyond 0.01"), worse.reason());
-        assertTrue(g.judge(new Gate.Score(Double.NaN, 10, 0), new Gate.Score(Double.NaN, 10, 0)).accepted());
-        Gate.Verdict more = g.judge(new Gate.Score(Double.NaN, 10, 0), new Gate.Score(Double.NaN, 11, 0));
+        assertTrue(g.judge(new Gate.Score(Double.NaN, 10, 0, Double.NaN), new Gate.Score(Double.NaN, 10, 0, Double.NaN)).accepted());
+        Gate.Verdict more = g.judge(new Gate.Score(Double.NaN, 10, 0, Double.NaN), new Gate.Score(Double.NaN, 11, 0, Double.NaN));
         assertFalse(more.accepted());
         assertTrue(more.reason().contains("overflows more"), more.reason());
         assertThrows(IllegalArgumentException.class, () -> new Gate(-1));
+    }
+
+    @Test
+    void withoutLabelsTheGateComparesAgreementWithTheTeacherAndOverflow() {
+        Gate g = new Gate(0.01);
+        Gate.Score serving = new Gate.Score(Double.NaN, 10, 0, 0.80);
+        assertTrue(g.judge(serving, new Gate.Score(Double.NaN, 3, 0, 0.95)).accepted());
+        assertTrue(g.judge(serving, new Gate.Score(Double.NaN, 10, 0, 0.795)).accepted(), "within the regression");
+        Gate.Verdict less = g.judge(serving, new Gate.Score(Double.NaN, 0, 0, 0.70));
+        assertFalse(less.accepted());
+        assertTrue(less.reason().contains("agrees with the FP32 teacher less"), less.reason());
+        Gate.Verdict overflows = g.judge(serving, new Gate.Score(Double.NaN, 11, 0, 0.99));
+        assertFalse(overflows.accepted(), "better agreement does not excuse more overflow");
+        assertTrue(overflows.reason().contains("overflows more"), overflows.reason());
+        assertEquals(0.95, new Gate.Score(Double.NaN, 0, 0, 0.95).measure());
+        assertEquals(0.9, new Gate.Score(0.9, 0, 5, 0.95).measure(), "labels win over agreement");
     }
 }

@@ -74,4 +74,58 @@ class RetrainerTest {
         assertTrue(Files.exists(keptAgain));
         assertArrayEquals(initialBytes, Files.readAllBytes(INITIAL), "the configured checkpoint is never changed");
     }
+
+    /** Test images with a strong contrast drift, as the demo injects it. */
+    private static LabelledImages drifted(int from, int n) throws IOException {
+        LabelledImages all = DataSet.MNIST.load(Path.of(System.getProperty("test.data.dir", "../data")), DataSet.Split.TEST);
+        byte[] px = Arrays.copyOfRange(all.pixels(), from * 784, (from + n) * 784);
+        java.util.Random rnd = new java.util.Random(5);
+        for (int i = 0; i < n; i++) {
+            byte[] one = Arrays.copyOfRange(px, i * 784, (i + 1) * 784);
+            dova.ingest.replay.Drift.CONTRAST.apply(one, 28, 28, 0.95, rnd);
+            System.arraycopy(one, 0, px, i * 784, 784);
+        }
+        return new LabelledImages("drifted", n, 28, 28, px, Arrays.copyOfRange(all.labels(), from, from + n));
+    }
+
+    private static double agreement(IntegerModel m, ProcessorConfig cfg, LabelledImages images, int[] teacher) {
+        dova.sim.exec.Executor e = dova.sim.exec.Executor.fast(m, cfg);
+        int agree = 0;
+        for (int i = 0; i < images.count(); i++) {
+            agree += e.run(images.pixels(), i * 784) == teacher[i] ? 1 : 0;
+        }
+        return (double) agree / images.count();
+    }
+
+    /**
+     * Without labels: distillation from the FP32 teacher on drifted frames brings the integer model's
+     * predictions closer to the teacher's on other drifted frames, and no label is used.
+     */
+    @Test
+    void distillationWithoutLabelsMovesTheModelTowardsItsTeacher() throws IOException {
+        IntegerModel serving = ModelIo.read(MODEL);
+        ProcessorConfig target = ProcessorConfig.baseline().withAccumulator(16, Overflow.WRAP).withMultiplierBits(12);
+        LabelledImages train = drifted(0, 600);
+        LabelledImages holdout = drifted(5000, 400);
+        Retrainer retrainer = new Retrainer(INITIAL);
+        int[] teacher = retrainer.teacherPredictions(serving, holdout);
+        int[] none = new int[train.count()];
+        Arrays.fill(none, -1);
+        // the labels of the training images are scrambled: an implementation that used them would be led astray
+        byte[] scrambled = train.labels().clone();
+        for (int i = 0; i < scrambled.length; i++) {
+            scrambled[i] = (byte) ((scrambled[i] + 3) % 10);
+        }
+        LabelledImages unlabelled = new LabelledImages("unlabelled", train.count(), 28, 28, train.pixels(), scrambled);
+        Retrainer.Result r = retrainer.distill(serving, target, unlabelled, none, 2, 1);
+        try {
+            double before = agreement(serving, target, holdout, teacher);
+            double after = agreement(r.model(), target, holdout, teacher);
+            System.out.printf("distillation without labels: agreement with the FP32 teacher on 400 drifted frames %.4f -> %.4f%n",
+                    before, after);
+            assertTrue(after > before, "agreement with the teacher on drifted frames: " + before + " -> " + after);
+        } finally {
+            retrainer.discard(r);
+        }
+    }
 }

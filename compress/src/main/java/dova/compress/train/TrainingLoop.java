@@ -61,9 +61,60 @@ public final class TrainingLoop {
             case SGD -> Optimizer.sgd().setLearningRateTracker(rate).optMomentum(0.9f).optWeightDecays(recipe.weightDecay())
                     .optClipGrad(recipe.clipGrad()).build();
         };
-        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        return new DefaultTrainingConfig(distillation == null ? Loss.softmaxCrossEntropyLoss()
+                : new DistillationLoss(distillation.temperature(), distillation.hardWeight()))
                 .optOptimizer(optimizer)
                 .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
+    }
+
+    /**
+     * Distillation targets: the teacher's logits for every image of the data set the loop will be
+     * fitted on ({@code count x classes}, in the set's order), and each image's hard label or -1.
+     */
+    public record Distillation(float[] teacherLogits, int[] hardLabels, int classes, float temperature, float hardWeight) {
+        public Distillation {
+            if (classes < 1 || teacherLogits.length != (long) hardLabels.length * classes) {
+                throw new IllegalArgumentException("distillation: " + teacherLogits.length + " teacher logits for "
+                        + hardLabels.length + " images of " + classes + " classes");
+            }
+        }
+
+        /** The teacher's top-1 class of image {@code i}. */
+        public int teacherTop1(int i) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (teacherLogits[i * classes + c] > teacherLogits[i * classes + best]) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+    }
+
+    private Distillation distillation;
+
+    /**
+     * Fits by distillation from now on ({@link DistillationLoss}): the teacher's soft targets for
+     * every image, plus the hard labels where {@code distillation} has them. The training accuracy
+     * reported is then the agreement with the teacher's top-1.
+     */
+    public TrainingLoop distill(Distillation distillation) {
+        this.distillation = distillation;
+        return this;
+    }
+
+    /** The label array of a distilled batch ({@code n x (1 + C)}) and the teacher's top-1 per image. */
+    private NDList distilledLabels(NDManager mgr, int[] order, int from, int n) {
+        int c = distillation.classes();
+        float[] y = new float[n * (1 + c)];
+        float[] top1 = new float[n];
+        for (int i = 0; i < n; i++) {
+            int img = order[from + i];
+            y[i * (1 + c)] = distillation.hardLabels()[img];
+            System.arraycopy(distillation.teacherLogits(), img * c, y, i * (1 + c) + 1, c);
+            top1[i] = distillation.teacherTop1(img);
+        }
+        return new NDList(mgr.create(y, new Shape(n, 1 + c)), mgr.create(top1));
     }
 
     public Model model() {
@@ -150,6 +201,10 @@ public final class TrainingLoop {
         if (firstEpoch < 1) {
             throw new IllegalArgumentException(phase + ": the first epoch is 1, got " + firstEpoch);
         }
+        if (distillation != null && distillation.hardLabels().length != data.count()) {
+            throw new IllegalArgumentException(phase + ": distillation targets for " + distillation.hardLabels().length
+                    + " images, the data has " + data.count());
+        }
         try (Trainer trainer = model.newTrainer(config(recipe, steps))) {
             trainer.initialize(new Shape(batchSize, net.inputShape().get(0), net.inputShape().get(1), net.inputShape().get(2)));
             for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -168,9 +223,11 @@ public final class TrainingLoop {
                         scope.suppressNotUsedWarning();
                         NDList b = batch(trainer.getManager(), data, order, step * batchSize, batchSize,
                                 recipe.augmentation(), augment);
+                        NDList targets = distillation == null ? new NDList(b.get(1), b.get(1))
+                                : distilledLabels(trainer.getManager(), order, step * batchSize, batchSize);
                         try (GradientCollector gc = trainer.newGradientCollector()) {
                             NDList pred = trainer.forward(new NDList(b.get(0)));
-                            NDArray loss = trainer.getLoss().evaluate(new NDList(b.get(1)), pred);
+                            NDArray loss = trainer.getLoss().evaluate(new NDList(targets.get(0)), pred);
                             gc.backward(loss);
                             float l = loss.getFloat();
                             if (!Float.isFinite(l)) {
@@ -179,7 +236,7 @@ public final class TrainingLoop {
                             }
                             lossSum += l;
                             correct += pred.singletonOrThrow().argMax(1).toType(DataType.FLOAT32, false)
-                                    .eq(b.get(1)).toType(DataType.INT64, false).sum().getLong();
+                                    .eq(targets.get(1)).toType(DataType.INT64, false).sum().getLong();
                         }
                     }
                     currentStep = (long) (epoch - 1) * steps + step;
@@ -213,7 +270,24 @@ public final class TrainingLoop {
 
     /** Runs the network (in its current mode) over {@code data} without gradients; returns the predictions. */
     public int[] predict(LabelledImages data, int batchSize) {
+        float[] logits = logits(data, batchSize);
+        int classes = data.count() == 0 ? 1 : logits.length / data.count();
         int[] out = new int[data.count()];
+        for (int i = 0; i < out.length; i++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (logits[i * classes + c] > logits[i * classes + best]) {
+                    best = c;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    /** The network's outputs (in its current mode) for every image of {@code data}, {@code count x classes}. */
+    public float[] logits(LabelledImages data, int batchSize) {
+        float[] out = null;
         int[] order = new int[data.count()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -226,13 +300,14 @@ public final class TrainingLoop {
                 scope.suppressNotUsedWarning();
                 NDList b = batch(mgr, data, order, from, n);
                 NDArray pred = net.forward(store, new NDList(b.get(0)), false).singletonOrThrow();
-                long[] cls = pred.argMax(1).toLongArray();
-                for (int i = 0; i < n; i++) {
-                    out[from + i] = (int) cls[i];
+                int classes = (int) pred.getShape().get(1);
+                if (out == null) {
+                    out = new float[data.count() * classes];
                 }
+                System.arraycopy(pred.toType(DataType.FLOAT32, false).toFloatArray(), 0, out, from * classes, n * classes);
             }
         }
-        return out;
+        return out == null ? new float[0] : out;
     }
 
     /** FP32 forward over {@code data} recording per-tensor maxima, then sets every activation scale. */

@@ -287,12 +287,13 @@ public final class CameraAgent implements AutoCloseable {
             // camera k of the configuration on partition k mod partitions: the cameras spread over all of them
             producer.send(new ProducerRecord<>(settings.topic(), index % partitions, spec.id(), codec.encode(f, settings.format())),
                     (md, e) -> {
-                        inFlight.release();
+                        // counted before the permit returns: a finished file's count is then complete
                         if (e == null) {
                             s.published.incrementAndGet();
                         } else {
                             s.sendFailures.incrementAndGet();
                         }
+                        inFlight.release();
                     });
         } catch (RuntimeException e) {
             inFlight.release();

@@ -26,9 +26,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class CameraReplayer implements Runnable {
     /** What to replay and how. */
+    /**
+     * @param sendLabels whether frames carry their labels; without, frame {@code i} shows image
+     *                   {@code i mod count}, so a consumer can look its label up
+     */
     public record Settings(String bootstrapServers, String topic, int cameras, double framesPerSecond, boolean loop,
                            long maxFrames, Drift drift, Duration driftAfter, double driftStrength, PixelFormat format,
-                           long seed) {
+                           long seed, boolean sendLabels) {
         public Settings {
             if (cameras < 1) {
                 throw new IllegalArgumentException("cameras must be >= 1, got " + cameras);
@@ -97,7 +101,8 @@ public final class CameraReplayer implements Runnable {
                 }
                 int cameraIndex = (int) (i % settings.cameras());
                 String camera = "cam-" + cameraIndex;
-                Frame f = new Frame(camera, i, System.currentTimeMillis(), data.cols(), data.rows(), 1, px, data.label(index));
+                Frame f = new Frame(camera, i, System.currentTimeMillis(), data.cols(), data.rows(), 1, px,
+                        settings.sendLabels() ? data.label(index) : -1);
                 producer.send(new ProducerRecord<>(settings.topic(), cameraIndex % partitions, camera,
                         codec.encode(f, settings.format())));
                 sent.incrementAndGet();

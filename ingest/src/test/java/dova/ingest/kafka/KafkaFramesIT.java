@@ -206,7 +206,7 @@ class KafkaFramesIT {
         dova.sim.data.LabelledImages data = new dova.sim.data.LabelledImages("random", 10, 28, 28, px, new byte[10]);
         dova.ingest.replay.CameraReplayer r = new dova.ingest.replay.CameraReplayer(new dova.ingest.replay.CameraReplayer.Settings(
                 kafka.bootstrapServers(), topic, 4, 10_000, true, 80, dova.ingest.replay.Drift.NONE, Duration.ofHours(1), 0,
-                PixelFormat.RAW8, 1), data);
+                PixelFormat.RAW8, 1, true), data);
         r.run();
         Map<Integer, Set<String>> camerasByPartition = new HashMap<>();
         for (ConsumerRecord<String, byte[]> rec : consumeAll(topic, 80)) {

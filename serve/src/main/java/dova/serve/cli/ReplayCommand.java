@@ -43,6 +43,9 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--drift-strength", defaultValue = "0.8", description = "0..1 (default: ${DEFAULT-VALUE})")
     double strength;
 
+    @Option(names = "--no-labels", description = "send the frames without their labels, as a real camera's")
+    boolean noLabels;
+
     @Option(names = "--format", defaultValue = "raw8", description = "raw8, png or jpeg (default: ${DEFAULT-VALUE})")
     String format;
 
@@ -58,7 +61,7 @@ public final class ReplayCommand implements Callable<Integer> {
         }
         var set = dataSet.test(0);
         CameraReplayer r = new CameraReplayer(new CameraReplayer.Settings(bootstrap, topic, cameras, fps, loop, frames,
-                Drift.parse(drift), Duration.ofSeconds(driftAfter), strength, f, 1), set);
+                Drift.parse(drift), Duration.ofSeconds(driftAfter), strength, f, 1, !noLabels), set);
         Thread t = new Thread(r, "replay");
         t.start();
         while (t.isAlive()) {

@@ -78,8 +78,18 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                                 boolean retrain, int retrainEpochs, Duration period) {
     }
 
+    /** @param sendLabels whether the replayed frames carry their labels (false: kept aside to measure accuracy) */
     public record Demo(Duration duration, int cameras, double framesPerSecond, String data, Path dataDir, String drift,
-                       Duration driftAfter, double driftStrength) {
+                       Duration driftAfter, double driftStrength, boolean sendLabels) {
+    }
+
+    private static boolean demoLabels(String v) {
+        return switch (v) {
+            case "sent" -> true;
+            case "withheld" -> false;
+            default -> throw new IllegalArgumentException("dova.demo.labels (DOVA_DEMO_LABELS) must be sent or withheld, got '"
+                    + v + "'");
+        };
     }
 
     private static final Set<String> KNOWN = Set.of(
@@ -94,7 +104,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             "recalibration.enabled", "recalibration.min-interval", "recalibration.recent-frames",
             "recalibration.max-regression", "recalibration.retrain", "recalibration.retrain-epochs", "recalibration.period",
             "demo.duration", "demo.cameras", "demo.frames-per-second", "demo.data", "demo.data-dir", "demo.drift",
-            "demo.drift-after", "demo.drift-strength");
+            "demo.drift-after", "demo.drift-strength", "demo.labels");
 
     /** The environment variable that overrides each setting in application.conf, where it is not the derived name. */
     private static final Map<String, String> ENV_EXCEPTIONS = Map.of(
@@ -207,7 +217,8 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                     new Demo(c.getDuration("demo.duration"), positive(c, "demo.cameras"),
                             c.getDouble("demo.frames-per-second"), c.getString("demo.data"),
                             Path.of(c.getString("demo.data-dir")), c.getString("demo.drift"),
-                            c.getDuration("demo.drift-after"), c.getDouble("demo.drift-strength")));
+                            c.getDuration("demo.drift-after"), c.getDouble("demo.drift-strength"),
+                            demoLabels(c.getString("demo.labels"))));
             if (!(s.calibration().percentile() > 0 && s.calibration().percentile() <= 1)) {
                 throw new IllegalArgumentException("dova.calibration.percentile must be in (0, 1], got "
                         + s.calibration().percentile());

@@ -118,15 +118,18 @@ public final class Demo {
         Application app = null;
         try {
             app = Application.start(settings, registry, bootstrap, (frame, inf, e2e) -> {
-                if (frame.labelled()) {
+                // withheld labels: replayed frame i shows test image i mod count (a video's frames have none)
+                int label = frame.labelled() ? frame.label()
+                        : source == null ? test.label((int) (frame.frameId() % test.count())) : -1;
+                if (label >= 0) {
                     boolean drifting = replayer[0] != null && replayer[0].drifting();
                     AccuracyTracker.Phase phase = !drifting ? AccuracyTracker.Phase.BEFORE_DRIFT
                             : inf.modelVersion() == initialVersion.get() ? AccuracyTracker.Phase.DRIFTED_ORIGINAL_MODEL
                             : AccuracyTracker.Phase.DRIFTED_NEW_MODEL;
-                    accuracy.add(phase, inf.predicted() == frame.label());
+                    accuracy.add(phase, inf.predicted() == label);
                 }
-            }, o -> out.printf(Locale.ROOT, "%n%s model %s: v%d -> v%d, holdout accuracy %.2f%% -> %.2f%% on %d frames;"
-                    + " %s%n", o.method(), o.result(), o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(),
+            }, o -> out.printf(Locale.ROOT, "%n%s model %s: v%d -> v%d, %s %.2f%% -> %.2f%% on %d frames;"
+                    + " %s%n", o.method(), o.result(), o.fromVersion(), o.toVersion(), o.measure(), 100 * o.servingAccuracy(),
                     100 * o.candidateAccuracy(), o.holdout(), o.detail()));
             initialVersion.set(app.pool().current().version());
             out.printf(Locale.ROOT, "serving model v%d (%s) on %d simulated processors %s; metrics at http://%s:%d/metrics%n",
@@ -150,14 +153,15 @@ public final class Demo {
             } else {
                 CameraReplayer r = new CameraReplayer(new CameraReplayer.Settings(bootstrap, settings.kafka().framesTopic(),
                         d.cameras(), d.framesPerSecond(), true, 0, drift, d.driftAfter(), d.driftStrength(), PixelFormat.RAW8,
-                        7), test);
+                        7, d.sendLabels()), test);
                 Thread replay = new Thread(r, "camera-replayer");
                 replay.setDaemon(true);
                 replay.start();
                 replayer[0] = feed(r, replay);
-                out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s%n",
-                        set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(), d.driftStrength(),
-                        d.driftAfter().toSeconds());
+                out.printf(Locale.ROOT, "replaying %s as %d cameras at %.0f frames/s for %d s; %s drift (strength %.2f) after %d s;"
+                        + " labels %s%n", set.folder(), d.cameras(), d.framesPerSecond(), d.duration().toSeconds(), drift.id(),
+                        d.driftStrength(), d.driftAfter().toSeconds(), d.sendLabels() ? "sent with the frames"
+                        : "withheld (the service sees none; the demo measures accuracy with them)");
             }
             if (source == null && drift != Drift.NONE && d.driftAfter().compareTo(d.duration()) >= 0) {
                 out.printf(Locale.ROOT, "note: the demo runs %d s and the drift starts after %d s, so it will not drift"
@@ -180,6 +184,9 @@ public final class Demo {
             }
             app.stream().drainAndStop();
             summary(app, sent, accuracy);
+            if (source == null && drift != Drift.NONE) {
+                teacherOnDrift(test, drift, d.driftStrength());
+            }
             return 0;
         } finally {
             if (replayer[0] != null) {
@@ -240,15 +247,45 @@ public final class Demo {
         if (source != null) {
             out.println("accuracy on the processor: not measured (the video's frames carry no labels)");
         } else {
-            out.print("accuracy on the processor (labelled frames):\n" + accuracy.summary());
+            out.print("accuracy on the processor (" + (settings.demo().sendLabels() ? "labels sent with the frames"
+                    : "labels withheld from the service, measured by the demo") + "):\n" + accuracy.summary());
         }
         var drift = app.recalibrator().lastDrift();
         out.println("drift: " + (drift == null ? "none detected" : drift.describe()));
         for (Recalibrator.Outcome o : app.recalibrator().outcomes()) {
-            out.printf(Locale.ROOT, "%s model %s: v%d -> v%d (holdout accuracy %.2f%% -> %.2f%%)%n", o.method(), o.result(),
-                    o.fromVersion(), o.toVersion(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
+            out.printf(Locale.ROOT, "%s model %s: v%d -> v%d (%s %.2f%% -> %.2f%%)%n", o.method(), o.result(),
+                    o.fromVersion(), o.toVersion(), o.measure(), 100 * o.servingAccuracy(), 100 * o.candidateAccuracy());
         }
         out.println("serving model at the end: v" + app.pool().current().version());
+    }
+
+    /**
+     * The reference the adapted model is judged against: the FP32 teacher (the configured float
+     * checkpoint, run by DJL) on 2,000 test images with the same drift.
+     */
+    private void teacherOnDrift(LabelledImages test, Drift drift, double strength) {
+        Path ckpt = settings.model().checkpoint();
+        if (ckpt == null) {
+            return;
+        }
+        int n = Math.min(2000, test.count());
+        int size = test.pixelsPerImage();
+        byte[] px = java.util.Arrays.copyOf(test.pixels(), n * size);
+        java.util.Random rnd = new java.util.Random(11);
+        for (int i = 0; i < n; i++) {
+            byte[] one = java.util.Arrays.copyOfRange(px, i * size, (i + 1) * size);
+            drift.apply(one, test.cols(), test.rows(), strength, rnd);
+            System.arraycopy(one, 0, px, i * size, size);
+        }
+        LabelledImages drifted = new LabelledImages("drifted", n, test.rows(), test.cols(), px,
+                java.util.Arrays.copyOf(test.labels(), n));
+        try {
+            double acc = dova.compress.CheckpointEval.run(ckpt, drifted, Math.max(10, test.classes())).accuracy();
+            out.printf(Locale.ROOT, "FP32 teacher (%s) on %d test images with the same drift: %.2f%%%n", ckpt.getFileName(), n,
+                    100 * acc);
+        } catch (IOException | RuntimeException e) {
+            out.println("FP32 teacher on the drifted images: not measured (" + e.getMessage() + ")");
+        }
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -37,8 +37,9 @@ import java.util.function.Consumer;
  * per {@code min-interval} runs on a single background thread, in three parts:
  * <ol>
  *   <li>candidates: the rescaling planner builds one from the drifted window's ranges, and (with
- *       retraining on and enough labels) the {@link Retrainer} another from the first 70% of the
- *       recent labelled frames;</li>
+ *       retraining on and enough frames) the {@link Retrainer} another from the first 70% of the
+ *       recent labelled frames, or, where no frame has a label, of all recent frames by distillation
+ *       from the FP32 teacher;</li>
  *   <li>the {@link Gate} scores candidate and serving model on the holdout (the last 30% of the
  *       recent labelled frames, or all recent frames without labels) on the pool's first
  *       processor configuration and returns a {@link Gate.Verdict};</li>
@@ -75,9 +76,13 @@ public final class Recalibrator implements AutoCloseable {
         }
     }
 
-    /** What happened to an attempt, for the log and the demo's summary. */
+    /**
+     * What happened to an attempt, for the log and the demo's summary. {@code servingAccuracy} and
+     * {@code candidateAccuracy} are what {@code measure} names: the holdout accuracy with labels,
+     * the agreement with the FP32 teacher's top-1 without.
+     */
     public record Outcome(Instant at, Result result, Method method, int fromVersion, int toVersion,
-                          double servingAccuracy, double candidateAccuracy, int holdout, String detail) {
+                          double servingAccuracy, double candidateAccuracy, int holdout, String detail, String measure) {
     }
 
     private final ServeSettings.Calibration calibration;
@@ -189,28 +194,40 @@ public final class Recalibrator implements AutoCloseable {
         long start = System.nanoTime();
         ProcessorConfig target = pool.configs().get(0);
         List<RecentFrames.Sample> labelled = samples.stream().filter(RecentFrames.Sample::labelled).toList();
-        int cut = (int) (labelled.size() * TRAIN_SHARE);
-        List<RecentFrames.Sample> holdout = labelled.isEmpty() ? samples : labelled.subList(cut, labelled.size());
+        // with labels: train on the first 70% of the labelled frames, judge on the rest; without, the same split
+        // of all frames, judged by agreement with the FP32 teacher (distillation), or by overflow alone
+        boolean unlabelled = labelled.isEmpty();
+        List<RecentFrames.Sample> basis = unlabelled ? samples : labelled;
+        int cut = (int) (basis.size() * TRAIN_SHARE);
+        boolean retrain = retrainer != null && settings.retrain() && cut >= MIN_RETRAIN_FRAMES;
+        List<RecentFrames.Sample> holdout = unlabelled && !retrain ? samples : basis.subList(cut, basis.size());
         Outcome outcome;
         Retrainer.Result retrained = null;
+        String measure = unlabelled ? (retrain ? "teacher agreement" : "overflow events") : "holdout accuracy";
         try {
             int size = serving.model().inputSpec().size();
             RescalingPlan plan = RescalingPlanner.plan(serving.model(), profile, target, calibration.percentile(),
                     RecentFrames.pixels(samples, size), samples.size(), 20);
             Method method = Method.RECALIBRATED;
             IntegerModel candidate = plan.model();
-            Gate.Score servingScore = Gate.score(serving.model(), target, holdout);
-            Gate.Score candidateScore = Gate.score(candidate, target, holdout);
+            int[] teacher = unlabelled && retrain ? retrainer.teacherPredictions(serving.model(),
+                    RecentFrames.images(holdout, serving.model().inputSpec(), false)) : null;
+            Gate.Score servingScore = Gate.score(serving.model(), target, holdout, teacher);
+            Gate.Score candidateScore = Gate.score(candidate, target, holdout, teacher);
             String detail = plan.iterations() + " planning iterations";
-            if (retrainer != null && settings.retrain() && cut >= MIN_RETRAIN_FRAMES) {
+            if (retrain) {
                 try {
-                    retrained = retrainer.retrain(serving.model(), target,
-                            RecentFrames.images(labelled.subList(0, cut), serving.model().inputSpec()),
-                            settings.retrainEpochs(), 1);
-                    Gate.Score retrainedScore = Gate.score(retrained.model(), target, holdout);
-                    detail += String.format(Locale.ROOT, "; recalibrated %.4f, retrained %.4f on the holdout",
-                            candidateScore.accuracy(), retrainedScore.accuracy());
-                    if (retrainedScore.accuracy() >= candidateScore.accuracy()) { // a tie on a small holdout: the adapted weights
+                    List<RecentFrames.Sample> train = basis.subList(0, cut);
+                    retrained = unlabelled
+                            ? retrainer.distill(serving.model(), target, RecentFrames.images(train, serving.model().inputSpec(),
+                                    false), RecentFrames.labels(train), settings.retrainEpochs(), 1)
+                            : retrainer.retrain(serving.model(), target, RecentFrames.images(train, serving.model().inputSpec()),
+                                    settings.retrainEpochs(), 1);
+                    Gate.Score retrainedScore = Gate.score(retrained.model(), target, holdout, teacher);
+                    detail += String.format(Locale.ROOT, "; %s on the holdout: serving %.4f, recalibrated %.4f, %s %.4f",
+                            measure, servingScore.measure(), candidateScore.measure(), unlabelled ? "distilled" : "retrained",
+                            retrainedScore.measure());
+                    if (retrainedScore.measure() >= candidateScore.measure()) { // a tie on a small holdout: the adapted weights
                         candidate = retrained.model();
                         candidateScore = retrainedScore;
                         method = Method.RETRAINED;
@@ -222,25 +239,25 @@ public final class Recalibrator implements AutoCloseable {
             Gate.Verdict verdict = gate.judge(servingScore, candidateScore);
             detail += ", overflow events on the holdout " + servingScore.overflowEvents() + " -> "
                     + candidateScore.overflowEvents();
-            int n = servingScore.labelled();
+            int n = holdout.size();
             if (verdict.accepted()) {
                 Retrainer.Result used = method == Method.RETRAINED ? retrained : null;
                 int v = deployer.deploy(candidate, String.format(Locale.ROOT,
-                        "%s from v%04d after %s; holdout accuracy %.4f -> %.4f on %d frames", method,
-                        serving.version(), trigger, servingScore.accuracy(), candidateScore.accuracy(), n), used);
+                        "%s from v%04d after %s; %s %.4f -> %.4f on %d frames", method,
+                        serving.version(), trigger, measure, servingScore.measure(), candidateScore.measure(), n), used);
                 if (used != null) {
                     retrained = null; // adopted
                 }
-                outcome = new Outcome(Instant.now(), Result.ACCEPTED, method, serving.version(), v, servingScore.accuracy(),
-                        candidateScore.accuracy(), n, detail);
+                outcome = new Outcome(Instant.now(), Result.ACCEPTED, method, serving.version(), v, servingScore.measure(),
+                        candidateScore.measure(), n, detail, measure);
             } else {
                 outcome = new Outcome(Instant.now(), Result.REJECTED, method, serving.version(), serving.version(),
-                        servingScore.accuracy(), candidateScore.accuracy(), n, verdict.reason() + "; " + detail);
+                        servingScore.measure(), candidateScore.measure(), n, verdict.reason() + "; " + detail, measure);
             }
         } catch (RuntimeException | java.io.IOException e) {
             metrics.swapFailed();
             outcome = new Outcome(Instant.now(), Result.FAILED, Method.NONE, serving.version(), serving.version(), Double.NaN,
-                    Double.NaN, 0, String.valueOf(e.getMessage()));
+                    Double.NaN, 0, String.valueOf(e.getMessage()), measure);
         } finally {
             if (retrained != null) { // not adopted: its temporary checkpoint goes
                 try {

@@ -52,6 +52,14 @@ public final class RecentFrames {
 
     /** {@code samples} as labelled images of {@code input}'s shape (for training; every sample labelled). */
     public static LabelledImages images(List<Sample> samples, TensorSpec input) {
+        return images(samples, input, true);
+    }
+
+    /**
+     * {@code samples} as images of {@code input}'s shape; with {@code needLabels} false an
+     * unlabelled sample gets label 0 in the set (its real label, -1, is in {@link #labels}).
+     */
+    public static LabelledImages images(List<Sample> samples, TensorSpec input, boolean needLabels) {
         if (input.channels() != 1) {
             throw new IllegalArgumentException("retraining takes single-channel images; the model's input is "
                     + input.shape());
@@ -61,14 +69,19 @@ public final class RecentFrames {
         byte[] labels = new byte[samples.size()];
         for (int i = 0; i < samples.size(); i++) {
             Sample s = samples.get(i);
-            if (s.pixels().length != size || !s.labelled()) {
+            if (s.pixels().length != size || (needLabels && !s.labelled())) {
                 throw new IllegalArgumentException("sample " + i + ": " + s.pixels().length + " pixels, label " + s.label()
                         + "; the model takes " + size + " and training needs a label");
             }
             System.arraycopy(s.pixels(), 0, px, i * size, size);
-            labels[i] = (byte) s.label();
+            labels[i] = (byte) Math.max(0, s.label());
         }
         return new LabelledImages("recent", samples.size(), input.height(), input.width(), px, labels);
+    }
+
+    /** Each sample's label, or -1. */
+    public static int[] labels(List<Sample> samples) {
+        return samples.stream().mapToInt(Sample::label).toArray();
     }
 
     /** The pixels of {@code samples} one after another (for planning). */

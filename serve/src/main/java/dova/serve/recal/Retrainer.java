@@ -65,14 +65,40 @@ public final class Retrainer {
         Files.deleteIfExists(result.checkpoint());
     }
 
-    /** Fine-tunes from {@link #base()} (compress's {@link FineTune}); the caller must {@link #adopt} or {@link #discard} the result. */
-    public Result retrain(IntegerModel serving, ProcessorConfig target, LabelledImages train, int epochs, long seed)
-            throws IOException {
+    /**
+     * The FP32 teacher's top-1 class for each image: the configured checkpoint (the float weights
+     * the serving model descends from) run in FP32 by DJL. What the gate measures agreement with
+     * when frames carry no labels.
+     */
+    public int[] teacherPredictions(IntegerModel serving, LabelledImages images) throws IOException {
+        return dova.compress.CheckpointEval.run(initial, images, serving.outputSpec().channels()).predictions();
+    }
+
+    /**
+     * Fine-tunes from {@link #base()} by distillation from the FP32 teacher ({@link #teacherPredictions}'s
+     * checkpoint): for frames without labels, with a hard-label term where {@code labels[i] >= 0}.
+     * The caller must {@link #adopt} or {@link #discard} the result.
+     */
+    public Result distill(IntegerModel serving, ProcessorConfig target, LabelledImages train, int[] labels, int epochs,
+                          long seed) throws IOException {
+        check(serving, train);
+        FineTune.Result r = FineTune.distilled(base, initial, serving.name(), serving.outputSpec().channels(),
+                QuantTarget.of(target), train, labels, epochs, seed);
+        return new Result(r.model(), r.checkpoint());
+    }
+
+    private static void check(IntegerModel serving, LabelledImages train) {
         TensorSpec in = serving.inputSpec();
         if (in.height() != train.rows() || in.width() != train.cols() || in.channels() != 1) {
             throw new IllegalArgumentException("retraining images are " + train.rows() + "x" + train.cols()
                     + "; the serving model takes " + in.shape());
         }
+    }
+
+    /** Fine-tunes from {@link #base()} (compress's {@link FineTune}); the caller must {@link #adopt} or {@link #discard} the result. */
+    public Result retrain(IntegerModel serving, ProcessorConfig target, LabelledImages train, int epochs, long seed)
+            throws IOException {
+        check(serving, train);
         FineTune.Result r = FineTune.fromCheckpoint(base, serving.name(), serving.outputSpec().channels(),
                 QuantTarget.of(target), train, epochs, seed);
         return new Result(r.model(), r.checkpoint());
