@@ -7,6 +7,7 @@ import dova.serve.metrics.Endpoints;
 import dova.serve.metrics.Metrics;
 import dova.serve.pool.Deployment;
 import dova.serve.pool.ProcessorPool;
+import dova.serve.recal.Leadership;
 import dova.serve.recal.Recalibrator;
 import dova.serve.recal.Retrainer;
 import dova.serve.registry.ModelRegistry;
@@ -97,6 +98,16 @@ public final class Application implements AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("cannot start the actor system: " + e.getCause(), e.getCause());
         }
+        // one replica of the consumer group recalibrates: the member Kafka assigns partition 0 of <frames>-control
+        if (s.recalibration().enabled()) {
+            String control = controlTopic(s);
+            admin.prepareTopics(s.kafka().createTopics(), 1, List.of(control));
+            Leadership leadership = new Leadership(bootstrap, s.kafka().groupId(), s.kafka().instanceId(), control,
+                    java.time.Duration.ofSeconds(10));
+            started.add(leadership);
+            recalibrator.leadership(leadership::isLeader);
+            metrics.recalibrationLeader(() -> leadership.isLeader() ? 1 : 0);
+        }
         stream = new StreamService(s, system, admin, pool, metrics);
         holder[0] = stream;
         stream.start(recalibrator, listener);
@@ -104,6 +115,11 @@ public final class Application implements AutoCloseable {
         System.err.printf(java.util.Locale.ROOT, "dova: started in %.1f s (model %.1f s, broker and topics %.1f s, actor"
                 + " system %.1f s, side by side)%n", (System.nanoTime() - t0) / 1e9, (ready[2] - t0) / 1e9,
                 (ready[1] - t0) / 1e9, (ready[0] - t0) / 1e9);
+    }
+
+    /** The topic whose partition 0 elects the recalibrating replica: {@code <frames-topic>-control}. */
+    public static String controlTopic(ServeSettings s) {
+        return s.kafka().framesTopic() + "-control";
     }
 
     private static void startupThread(Runnable r) {

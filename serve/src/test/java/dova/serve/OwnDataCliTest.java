@@ -106,7 +106,10 @@ class OwnDataCliTest {
     @Test
     void evalUsesWhatTheFileRecordsAndWarnsOnAMismatch(@TempDir Path dir) throws Exception {
         IntegerModel shipped = ModelIo.read(SHIPPED);
-        assertEquals(ModelInfo.UNKNOWN, shipped.info(), "the shipped file is format 1");
+        assertEquals("mnist", shipped.info().dataSet(), "the shipped file records its data set");
+        assertEquals(Overflow.WRAP, shipped.info().overflow());
+        Path unknown = dir.resolve("lenet-unknown.dova");
+        ModelIo.write(shipped.withInfo(ModelInfo.UNKNOWN), unknown);
         Path sat = dir.resolve("lenet-sat.dova");
         ModelIo.write(shipped.withInfo(ModelInfo.of("mnist", DataSet.MNIST.classNames(), shipped.inputSpec(),
                 Overflow.SATURATE)), sat);
@@ -114,7 +117,7 @@ class OwnDataCliTest {
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("saturate"), "the recorded overflow mode is used: " + r[1]);
         assertTrue(!r[2].contains("warning"), r[2]);
-        String[] old = dova("eval", "--model", SHIPPED.toString(), "--data-dir", "../data", "--sample", "200");
+        String[] old = dova("eval", "--model", unknown.toString(), "--data-dir", "../data", "--sample", "200");
         assertTrue(old[2].contains("does not record its overflow mode") && old[1].contains(" wrap:"), old[2] + old[1]);
         String[] fashion = dova("eval", "--model", sat.toString(), "--data", "fashion-mnist", "--data-dir", "../data",
                 "--sample", "200");

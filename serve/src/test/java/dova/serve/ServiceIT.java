@@ -138,7 +138,8 @@ class ServiceIT {
             assertTrue(correct.get() >= 0.97 * test.count(), "accuracy on the processor: " + correct.get());
             String metrics = scrape(app.endpoints().port(), "/metrics");
             assertTrue(metrics.startsWith("200"));
-            assertTrue(metrics.contains("dova_results_out_total 300.0"), metrics);
+            // labelled with the model and the version that computed them, as Triton labels its metrics
+            assertTrue(metrics.contains("dova_results_out_total{model=\"lenet-mnist-a16m12-wrap\",version=\"1\"} 300.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"TRUNCATED\"} 3.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"MODEL_INPUT_MISMATCH\"} 9.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"BAD_MAGIC\"} 1.0"), metrics);
@@ -155,6 +156,8 @@ class ServiceIT {
             assertTrue(!metrics.contains("reason=\"none\""), "no placeholder reason series");
             assertTrue(metrics.contains("dova_simulated_cycles_total"), "simulated cycles beside host compute time");
             assertTrue(metrics.contains("dova_kafka_assigned_partitions 4.0"), "ready with the 4 partitions held");
+            assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_consumed_total")
+                    && metrics.contains("kafka_producer_record_send_total"), "the Kafka clients' own metrics");
         }
     }
 

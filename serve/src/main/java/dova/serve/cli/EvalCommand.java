@@ -58,7 +58,8 @@ public final class EvalCommand implements Callable<Integer> {
         ModelUse.warn(model, m, data);
         Overflow mode = asked != null ? asked : m.info().overflow() != null ? m.info().overflow() : Overflow.WRAP;
         if (asked == null && m.info().overflow() == null) {
-            System.err.println("note: " + model + " does not record its overflow mode (a format-1 file): evaluating wrap");
+            System.err.println("note: " + model + " does not record its overflow mode (a format-1 file, or written without it):"
+                    + " evaluating wrap");
         } else if (asked != null && m.info().overflow() != null && asked != m.info().overflow()) {
             System.err.println("warning: " + model + " was trained for " + m.info().overflow().name().toLowerCase(java.util.Locale.ROOT)
                     + "; evaluating " + asked.name().toLowerCase(java.util.Locale.ROOT) + " as --overflow asks");

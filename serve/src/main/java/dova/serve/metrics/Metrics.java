@@ -263,6 +263,13 @@ public final class Metrics {
         }
     }
 
+    /** Registers the gauge saying whether this replica is the one that recalibrates (1) or not (0). */
+    public void recalibrationLeader(Supplier<Number> leader) {
+        Gauge.builder("dova_recalibration_leader", leader)
+                .description("1 on the replica that decides and runs recalibration (Kafka-elected), 0 on the others")
+                .register(registry);
+    }
+
     public void lagPollFailed() {
         Counter.builder("dova_kafka_lag_poll_failures").description("consumer-lag measurements that failed")
                 .register(registry).increment();

@@ -121,6 +121,16 @@ public final class Recalibrator implements AutoCloseable {
         this.recent = new RecentFrames(settings.recentFrames());
     }
 
+    private volatile java.util.function.BooleanSupplier leader = () -> true;
+
+    /**
+     * Only while {@code leader} says so does this replica start attempts ({@link Leadership}: one
+     * replica of the group at a time); the others keep observing and serving. Default: always.
+     */
+    public void leadership(java.util.function.BooleanSupplier leader) {
+        this.leader = leader;
+    }
+
     public List<Outcome> outcomes() {
         return List.copyOf(outcomes);
     }
@@ -176,7 +186,8 @@ public final class Recalibrator implements AutoCloseable {
         } else {
             return;
         }
-        if (settings.enabled() && Duration.between(lastAttempt, now).compareTo(settings.minInterval()) >= 0
+        if (settings.enabled() && leader.getAsBoolean()
+                && Duration.between(lastAttempt, now).compareTo(settings.minInterval()) >= 0
                 && busy.compareAndSet(false, true)) {
             lastAttempt = now;
             List<RecentFrames.Sample> samples = recent.snapshot();
