@@ -35,6 +35,13 @@ run() { # run NAME ARGS...: one compress run unless its model exists
   grep -a "A[0-9]*/M[0-9]* [a-z]* *[0-9.]*%" "$out/$name.log" | head -2 | sed 's/^/   /'
 }
 p="$net-$data"
+# the runs the targets are judged on first (A16/M12 and A12/M8, the FP32 control), so that an
+# interrupted run has them; then the rest of the grid and the ablations
+run "$p-a16m12-wrap" --acc-bits 16 --mul-bits 12 --overflow wrap
+run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-epochs 0 --fine-tune-epochs 2
+run "$p-a12m8-wrap" --acc-bits 12 --mul-bits 8 --overflow wrap
+run "$p-a12m8-saturate" --acc-bits 12 --mul-bits 8 --overflow saturate
+run "$p-a32m12-wrap" --acc-bits 32 --mul-bits 12 --overflow wrap
 for mode in wrap saturate; do
   for a in 32 16 14 12; do run "$p-a${a}m12-$mode" --acc-bits "$a" --mul-bits 12 --overflow "$mode"; done
   run "$p-a12m8-$mode" --acc-bits 12 --mul-bits 8 --overflow "$mode"
