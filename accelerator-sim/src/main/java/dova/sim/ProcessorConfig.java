@@ -16,10 +16,18 @@ import dova.sim.cost.CostTable;
  * @param rows PE rows (output channels computed in parallel), 1..256
  * @param bufferBytes on-chip activation/weight buffer, at least 1 KiB (reported; the cost model assumes a layer's working set streams through it)
  * @param costTable per-operation energy and area figures
+ * @param pairStage an intermediate stage before the accumulator (a real CPU's {@code vpmaddubsw}), or null for none
  */
 public record ProcessorConfig(int weightBits, int activationBits, int accumulatorBits, Overflow overflow,
                               int multiplierBits, RequantMode requantMode, int lanes, int rows, long bufferBytes,
-                              CostTable costTable) {
+                              CostTable costTable, PairStage pairStage) {
+    /** A configuration without an intermediate stage (the paper's processor). */
+    public ProcessorConfig(int weightBits, int activationBits, int accumulatorBits, Overflow overflow, int multiplierBits,
+                           RequantMode requantMode, int lanes, int rows, long bufferBytes, CostTable costTable) {
+        this(weightBits, activationBits, accumulatorBits, overflow, multiplierBits, requantMode, lanes, rows, bufferBytes,
+                costTable, null);
+    }
+
     public ProcessorConfig {
         check("weightBits", weightBits, 2, 8);
         check("activationBits", activationBits, 2, 8);
@@ -54,32 +62,40 @@ public record ProcessorConfig(int weightBits, int activationBits, int accumulato
 
     public ProcessorConfig withAccumulator(int bits, Overflow mode) {
         return new ProcessorConfig(weightBits, activationBits, bits, mode, multiplierBits, requantMode, lanes, rows,
-                bufferBytes, costTable);
+                bufferBytes, costTable, pairStage);
     }
 
     public ProcessorConfig withMultiplierBits(int bits) {
         return new ProcessorConfig(weightBits, activationBits, accumulatorBits, overflow, bits, requantMode, lanes, rows,
-                bufferBytes, costTable);
+                bufferBytes, costTable, pairStage);
     }
 
     public ProcessorConfig withRequantMode(RequantMode mode) {
         return new ProcessorConfig(weightBits, activationBits, accumulatorBits, overflow, multiplierBits, mode, lanes, rows,
-                bufferBytes, costTable);
+                bufferBytes, costTable, pairStage);
     }
 
     public ProcessorConfig withArray(int lanes, int rows) {
         return new ProcessorConfig(weightBits, activationBits, accumulatorBits, overflow, multiplierBits, requantMode, lanes,
-                rows, bufferBytes, costTable);
+                rows, bufferBytes, costTable, pairStage);
     }
 
     public ProcessorConfig withCostTable(CostTable table) {
         return new ProcessorConfig(weightBits, activationBits, accumulatorBits, overflow, multiplierBits, requantMode, lanes,
-                rows, bufferBytes, table);
+                rows, bufferBytes, table, pairStage);
+    }
+
+    /** The same with {@code stage} before the accumulator (null: none). */
+    public ProcessorConfig withPairStage(PairStage stage) {
+        return new ProcessorConfig(weightBits, activationBits, accumulatorBits, overflow, multiplierBits, requantMode, lanes,
+                rows, bufferBytes, costTable, stage);
     }
 
     /** Short label such as {@code A16/M12 saturate}. */
     public String label() {
         return "A" + accumulatorBits + "/M" + (requantMode == RequantMode.GEMMLOWP ? "q31" : String.valueOf(multiplierBits))
-                + " " + overflow.name().toLowerCase(java.util.Locale.ROOT);
+                + " " + overflow.name().toLowerCase(java.util.Locale.ROOT)
+                + (pairStage == null ? "" : ", " + pairStage.products() + " products per " + pairStage.bits() + "-bit "
+                        + pairStage.overflow().name().toLowerCase(java.util.Locale.ROOT));
     }
 }

@@ -82,6 +82,9 @@ public abstract class Executor {
      * and the model suits them ({@link #fastPath}), else the pure-Java {@link #fastJava}.
      */
     public static Executor fast(IntegerModel model, ProcessorConfig config) {
+        if (config.pairStage() != null) {
+            return new ReferenceExecutor(model, config); // only the reference runs an intermediate stage
+        }
         if (NativeKernels.available() && NativeSupport.unsupported(prepare(model, config), config) == null) {
             return new NativeExecutor(model, config);
         }
@@ -90,11 +93,17 @@ public abstract class Executor {
 
     /** The pure-Java fast executor, whatever the native kernels' state (for tests and comparisons). */
     public static Executor fastJava(IntegerModel model, ProcessorConfig config) {
+        if (config.pairStage() != null) {
+            throw new IllegalArgumentException("the fast executors have no intermediate (pair) stage: use Executor.fast or reference");
+        }
         return new FastExecutor(model, config);
     }
 
     /** Which implementation {@link #fast} picks for this model and processor, and why. */
     public static String fastPath(IntegerModel model, ProcessorConfig config) {
+        if (config.pairStage() != null) {
+            return "reference executor (the pair stage runs only there)";
+        }
         if (!NativeKernels.available()) {
             return NativeKernels.status();
         }

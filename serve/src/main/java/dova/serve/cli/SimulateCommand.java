@@ -46,6 +46,11 @@ public final class SimulateCommand implements Callable<Integer> {
     @Mixin
     ProcessorOptions processor = new ProcessorOptions();
 
+    @Option(names = "--profile", description = "a real CPU's int8 datapath instead of the processor: x86-avx2 (vpmaddubsw:"
+            + " adjacent product pairs saturate at 16 bits), x86-vnni or arm-sdot (4 products exact into int32); its"
+            + " A/overflow replace --acc-bits/--overflow, and the baseline beside it is x86-vnni (exact int32)")
+    String profile;
+
     /** CPU time of this process so far (all threads), or 0 where the platform does not report it. */
     private static long cpuNanos() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -62,6 +67,8 @@ public final class SimulateCommand implements Callable<Integer> {
         Options.output("--confusion-png", confusionPng);
         dataSet.check();
         ProcessorConfig cfg = processor.config();
+        dova.sim.DatapathProfile prof = profile == null ? dova.sim.DatapathProfile.PROCESSOR : dova.sim.DatapathProfile.parse(profile);
+        cfg = prof.apply(cfg);
         IntegerModel m = ModelIo.read(model);
         EvalDataOptions.Data data = dataSet.test(limit == null ? 0 : limit, m.inputSpec().height(), m.inputSpec().width());
         ModelUse.checkInput(model, m, data);
@@ -73,8 +80,11 @@ public final class SimulateCommand implements Callable<Integer> {
         LabelledImages test = data.images();
         System.err.println("data: " + test.count() + " images (" + test.name() + ") from " + data.source());
         List<ProcessorConfig> configs = new ArrayList<>();
+        ProcessorConfig baseline = prof == dova.sim.DatapathProfile.PROCESSOR
+                ? ProcessorConfig.baseline().withCostTable(cfg.costTable()).withArray(cfg.lanes(), cfg.rows())
+                : dova.sim.DatapathProfile.X86_VNNI.apply(cfg);
         if (!noBaseline) {
-            configs.add(ProcessorConfig.baseline().withCostTable(cfg.costTable()).withArray(cfg.lanes(), cfg.rows()));
+            configs.add(baseline);
         }
         configs.add(cfg);
         List<SimulationResult> results = new ArrayList<>();
@@ -96,6 +106,18 @@ public final class SimulateCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9);
         }
         System.out.print(Reports.table(results));
+        if (prof != dova.sim.DatapathProfile.PROCESSOR && !noBaseline) {
+            // the images whose prediction the profile's datapath changes against exact int32 accumulation
+            dova.sim.exec.Executor a = dova.sim.exec.Executor.fast(m, baseline);
+            dova.sim.exec.Executor b = dova.sim.exec.Executor.fast(m, cfg);
+            int changed = 0;
+            int size = m.inputSpec().size();
+            for (int i = 0; i < test.count(); i++) {
+                changed += a.run(test.pixels(), i * size) != b.run(test.pixels(), i * size) ? 1 : 0;
+            }
+            System.out.printf(Locale.ROOT, "%s against x86-vnni: %d of %d predictions change (%.2f%%)%n", prof.id(), changed,
+                    test.count(), 100.0 * changed / test.count());
+        }
         List<String> names = ModelUse.classNames(m, data);
         SimulationResult chosen = results.get(results.size() - 1);
         System.out.print(Reports.confusion(chosen, names));
