@@ -113,6 +113,15 @@ class ServiceIT {
                 byte[] huge = new byte[1_048_376];
                 Arrays.fill(huge, (byte) 7);
                 p.send(new ProducerRecord<>("f-a", "cam-huge", huge)).get();
+                // a decompression bomb: a small PNG frame whose IHDR declares 46000x46000 pixels (a ~2 GB raster)
+                byte[] bomb = codec.encode(new Frame("cam-bomb", 0, 0, 28, 28, 1, new byte[784], -1), PixelFormat.PNG);
+                java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(bomb);
+                int ihdr = FrameCodec.HEADER_BYTES + 8;
+                bb.putInt(ihdr + 8, 46000).putInt(ihdr + 12, 46000);
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(bomb, ihdr + 4, 4 + 13);
+                bb.putInt(ihdr + 8 + 13, (int) crc.getValue());
+                p.send(new ProducerRecord<>("f-a", "cam-bomb", bomb)).get();
                 for (int i = 0; i < test.count(); i++) {
                     byte[] px = Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
                     Frame f = new Frame("cam-" + (i % 3), i, System.currentTimeMillis(), 28, 28, 1, px, test.label(i));
@@ -143,6 +152,8 @@ class ServiceIT {
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"TRUNCATED\"} 3.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"MODEL_INPUT_MISMATCH\"} 9.0"), metrics);
             assertTrue(metrics.contains("dova_frames_failed_total{reason=\"BAD_MAGIC\"} 1.0"), metrics);
+            assertTrue(metrics.contains("dova_frames_failed_total{reason=\"WRONG_DIMENSIONS\"} 1.0"),
+                    "the PNG bomb is dead-lettered from its declared size, and the stream goes on: " + metrics);
             assertBoundedDeadLetter("d-a", 1_048_376);
             assertTrue(metrics.contains("dova_latency_end_to_end_seconds_bucket"), metrics);
             assertTrue(scrape(app.endpoints().port(), "/ready").startsWith("200"));
