@@ -13,7 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * README's first command on a fresh clone: {@code ./dova demo} in a clone of this repository with no
  * {@code data/} fetches and verifies the data sets itself, then runs the demo to its summary. The
- * clone runs this build's jars (DOVA_DIST), so the test takes a minute rather than a build.
+ * clone runs this build's classes and dependencies (DOVA_DIST: a folder laid out as serve/target
+ * is after packaging, made from the test's own classpath, since the tests run before the jar
+ * exists), so the test takes a minute rather than a build.
  */
 class FreshCloneDemoIT {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -35,6 +37,36 @@ class FreshCloneDemoIT {
         return s;
     }
 
+    /** serve's classes as the jar ./dova runs, and every jar of the test classpath under lib/. */
+    static void jar(Path classes, Path jarFile) throws Exception {
+        try (var jar = new java.util.jar.JarOutputStream(Files.newOutputStream(jarFile)); var walk = Files.walk(classes)) {
+            for (Path f : walk.filter(Files::isRegularFile).sorted().toList()) {
+                jar.putNextEntry(new java.util.jar.JarEntry(classes.relativize(f).toString().replace('\\', '/')));
+                Files.copy(f, jar);
+                jar.closeEntry();
+            }
+        }
+    }
+
+    static Path dist(Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("lib"));
+        Path classes = ROOT.resolve("serve/target/classes");
+        jar(classes, dir.resolve("dova-serve-0-test.jar"));
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        int n = 0;
+        for (String e : cp.split(java.io.File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (e.endsWith(".jar") && Files.isRegularFile(p)) {
+                Files.createSymbolicLink(dir.resolve("lib").resolve((n++) + "-" + p.getFileName()), p.toAbsolutePath());
+            } else if (Files.isDirectory(p) && !p.toAbsolutePath().normalize().equals(classes)
+                    && !p.getFileName().toString().equals("test-classes")) {
+                jar(p, dir.resolve("lib").resolve((n++) + "-module.jar")); // a sibling module's classes in the reactor
+            }
+        }
+        assertTrue(n > 20, "the test classpath's jars: " + cp);
+        return dir;
+    }
+
     @Test
     void theDemoFetchesItsDataAndRunsToItsSummaryOnAFreshClone(@TempDir Path tmp) throws Exception {
         Path clone = tmp.resolve("dova");
@@ -43,7 +75,7 @@ class FreshCloneDemoIT {
         assertTrue(!Files.exists(clone.resolve("data/mnist")), "a clone has no data sets");
         java.util.Map<String, String> env = new java.util.HashMap<>();
         env.put("DOVA_SKIP_BUILD", "1");
-        env.put("DOVA_DIST", ROOT.resolve("serve/target").toString());
+        env.put("DOVA_DIST", dist(tmp.resolve("dist")).toString());
         env.put("DOVA_DEMO_DURATION", "24s");
         env.put("DOVA_DEMO_DRIFT_AFTER", "10s");
         env.put("DOVA_DEMO_FPS", "100");
