@@ -129,7 +129,8 @@ class ImageLayoutIT {
         assertTrue(Files.isRegularFile(app.resolve("dova-serve.jar")) && Files.isDirectory(app.resolve("lib")));
         // the container's paths, mapped onto this machine
         Map<String, String> paths = Map.of("/app", app.toString(), "/tmp", tmp.toString(), "/var/lib/dova", state.toString());
-        JsonNode cm = ManifestsTest.one(Kustomize.render(ManifestsTest.K8S.resolve("base")), "ConfigMap", "dova-serve");
+        List<com.fasterxml.jackson.databind.node.ObjectNode> rendered = Kustomize.render(ManifestsTest.K8S.resolve("base"));
+        JsonNode cm = ManifestsTest.one(rendered, "ConfigMap", "dova-serve");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -141,8 +142,12 @@ class ImageLayoutIT {
             env.put("DOVA_HTTP_PORT", Integer.toString(port));
             env.put("DOVA_KAFKA_INSTANCE_ID", "dova-serve-image-test");
             env.put("DJL_CACHE_DIR", "/tmp/djl");
-            kafka.createTopics(4, env.get("DOVA_KAFKA_FRAMES_TOPIC"), env.get("DOVA_KAFKA_RESULTS_TOPIC"),
-                    env.get("DOVA_KAFKA_DEAD_LETTER_TOPIC"));
+            // the topics Strimzi's topic operator would create: exactly the manifests' KafkaTopics (create-topics is off)
+            for (JsonNode t : rendered) {
+                if ("KafkaTopic".equals(t.path("kind").asText())) {
+                    kafka.createTopics(t.path("spec").path("partitions").asInt(), t.path("metadata").path("name").asText());
+                }
+            }
             List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=10001", "--regid=10001", "--clear-groups"));
             for (String a : entrypoint) {
                 cmd.add(map(a.equals("java") ? Path.of(System.getProperty("java.home"), "bin", "java").toString() : a, paths));

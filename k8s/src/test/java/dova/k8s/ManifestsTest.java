@@ -144,6 +144,8 @@ class ManifestsTest {
         for (String t : List.of("DOVA_KAFKA_FRAMES_TOPIC", "DOVA_KAFKA_RESULTS_TOPIC", "DOVA_KAFKA_DEAD_LETTER_TOPIC")) {
             one(docs, "KafkaTopic", cm.path("data").path(t).asText());
         }
+        // the recalibration leader's election topic (Application.controlTopic: <frames-topic>-control)
+        one(docs, "KafkaTopic", cm.path("data").path("DOVA_KAFKA_FRAMES_TOPIC").asText() + "-control");
         JsonNode dashboard = one(docs, "ConfigMap", "dova-grafana-dashboard");
         assertEquals("1", dashboard.path("metadata").path("labels").path("grafana_dashboard").asText());
     }
