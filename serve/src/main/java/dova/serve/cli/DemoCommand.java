@@ -22,6 +22,12 @@ public final class DemoCommand implements Callable<Integer> {
                 && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(source))) {
             throw new IllegalArgumentException("--source " + source + ": no such file");
         }
+        // periodic retraining is off in serve and on in the demo (an attempt 40 s after the last one),
+        // unless DOVA_RECALIBRATION_PERIOD or -Ddova.recalibration.period says otherwise
+        if (System.getenv("DOVA_RECALIBRATION_PERIOD") == null && System.getProperty("dova.recalibration.period") == null) {
+            System.setProperty("dova.recalibration.period", "40s");
+            com.typesafe.config.ConfigFactory.invalidateCaches();
+        }
         return new Demo(ServeSettings.load(), System.out, source).run();
     }
 }
