@@ -31,14 +31,7 @@ public final class CheckpointEval {
             try {
                 int epoch = Checkpoint.load(net, checkpoint);
                 float[] logits = loop.logits(images, 250);
-                int[] p = new int[images.count()];
-                for (int i = 0; i < p.length; i++) {
-                    for (int c = 1; c < classes; c++) {
-                        if (logits[i * classes + c] > logits[i * classes + p[i]]) {
-                            p[i] = c;
-                        }
-                    }
-                }
+                int[] p = TrainingLoop.top1(logits, classes);
                 return new Result(p, logits, TrainingLoop.accuracy(p, images), net.hasBatchNorm(), epoch);
             } catch (IOException e) {
                 if (first == null) {

@@ -81,13 +81,7 @@ public final class TrainingLoop {
 
         /** The teacher's top-1 class of image {@code i}. */
         public int teacherTop1(int i) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-                if (teacherLogits[i * classes + c] > teacherLogits[i * classes + best]) {
-                    best = c;
-                }
-            }
-            return best;
+            return top1(teacherLogits, classes, i);
         }
     }
 
@@ -271,16 +265,25 @@ public final class TrainingLoop {
     /** Runs the network (in its current mode) over {@code data} without gradients; returns the predictions. */
     public int[] predict(LabelledImages data, int batchSize) {
         float[] logits = logits(data, batchSize);
-        int classes = data.count() == 0 ? 1 : logits.length / data.count();
-        int[] out = new int[data.count()];
-        for (int i = 0; i < out.length; i++) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-                if (logits[i * classes + c] > logits[i * classes + best]) {
-                    best = c;
-                }
+        return top1(logits, data.count() == 0 ? 1 : logits.length / data.count());
+    }
+
+    /** The class of the largest of row {@code i}'s {@code classes} logits (the first on a tie). */
+    public static int top1(float[] logits, int classes, int i) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+            if (logits[i * classes + c] > logits[i * classes + best]) {
+                best = c;
             }
-            out[i] = best;
+        }
+        return best;
+    }
+
+    /** {@link #top1} of every row of {@code logits} ({@code rows x classes}). */
+    public static int[] top1(float[] logits, int classes) {
+        int[] out = new int[logits.length / classes];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = top1(logits, classes, i);
         }
         return out;
     }

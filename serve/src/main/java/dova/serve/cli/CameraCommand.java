@@ -80,11 +80,7 @@ public final class CameraCommand implements Callable<Integer> {
             }
         }
         CameraAgent.Settings s = CameraConfig.settings(c, extra);
-        try (dova.ingest.kafka.KafkaAdmin admin = new dova.ingest.kafka.KafkaAdmin(s.bootstrapServers(), Duration.ofSeconds(5))) {
-            admin.prepareTopics(false, 1, List.of(s.topic())); // fail fast, naming the broker or the topic
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--bootstrap-servers / --topic: " + e.getMessage());
-        }
+        Options.requireTopic(s.bootstrapServers(), s.topic());
         try (CameraAgent agent = new CameraAgent(s, System.err).start()) {
             Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "camera-shutdown"));
             System.err.println("dova camera: " + s.cameras().size() + " camera(s) to " + s.topic() + " at " + s.bootstrapServers()

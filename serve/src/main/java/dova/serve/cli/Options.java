@@ -11,6 +11,18 @@ final class Options {
     private Options() {
     }
 
+    /**
+     * Fails within seconds, naming the broker or the topic, unless {@code bootstrap} answers and
+     * {@code topic} exists (the commands that publish to a running cluster check before the work).
+     */
+    static void requireTopic(String bootstrap, String topic) {
+        try (dova.ingest.kafka.KafkaAdmin admin = new dova.ingest.kafka.KafkaAdmin(bootstrap, java.time.Duration.ofSeconds(5))) {
+            admin.prepareTopics(false, 1, java.util.List.of(topic));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--bootstrap-servers / --topic: " + e.getMessage());
+        }
+    }
+
     static int range(String option, int value, int lo, int hi) {
         if (value < lo || value > hi) {
             throw new IllegalArgumentException(option + " must be in [" + lo + ", " + hi + "], got " + value);

@@ -54,11 +54,7 @@ public final class ReplayCommand implements Callable<Integer> {
         PixelFormat f = Options.choice("--format", format, PixelFormat.class);
         Options.range("--cameras", cameras, 1, 10_000);
         Options.positive("--fps", fps);
-        try (dova.ingest.kafka.KafkaAdmin admin = new dova.ingest.kafka.KafkaAdmin(bootstrap, Duration.ofSeconds(5))) {
-            admin.prepareTopics(false, 1, java.util.List.of(topic)); // fail fast, naming the broker or the topic
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--bootstrap-servers / --topic: " + e.getMessage());
-        }
+        Options.requireTopic(bootstrap, topic);
         var set = dataSet.test(0);
         CameraReplayer r = new CameraReplayer(new CameraReplayer.Settings(bootstrap, topic, cameras, fps, loop, frames,
                 Drift.parse(drift), Duration.ofSeconds(driftAfter), strength, f, 1, !noLabels), set);
