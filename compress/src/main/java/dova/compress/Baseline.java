@@ -8,6 +8,7 @@ import dova.compress.train.Recipe;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
 import dova.sim.data.LabelledImages;
+import dova.sim.data.TrainingData;
 import dova.sim.plot.LinePlot;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,7 +35,7 @@ public final class Baseline {
      *     must be this one); without it an existing checkpoint is an error, never overwritten
      * @param trainLimit use only the first N training images (0: all)
      */
-    public record Options(Architecture architecture, DataSet dataSet, Path dataDir, Path outDir, Recipe recipe, long seed,
+    public record Options(Architecture architecture, TrainingData data, Path outDir, Recipe recipe, long seed,
                           boolean resume, int trainLimit) {
         public Options {
             if (trainLimit < 0) {
@@ -43,7 +44,7 @@ public final class Baseline {
         }
 
         public String name() {
-            return architecture.id() + "-" + dataSet.folder() + "-fp32";
+            return architecture.id() + "-" + data.name() + "-fp32";
         }
     }
 
@@ -83,8 +84,8 @@ public final class Baseline {
     }
 
     public static Result run(Options o, PrintStream log) throws IOException {
-        LabelledImages train = o.dataSet().load(o.dataDir(), DataSet.Split.TRAIN);
-        LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
+        LabelledImages train = o.data().load(DataSet.Split.TRAIN);
+        LabelledImages test = o.data().load(DataSet.Split.TEST);
         if (o.trainLimit() > 0) {
             train = train.head(o.trainLimit());
         }

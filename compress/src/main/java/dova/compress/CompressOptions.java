@@ -4,6 +4,7 @@ import dova.compress.net.Architecture;
 import dova.compress.net.QuantTarget;
 import dova.sim.Overflow;
 import dova.sim.data.DataSet;
+import dova.sim.data.TrainingData;
 import java.nio.file.Path;
 
 /**
@@ -27,10 +28,11 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               int accumulatorBits, int multiplierBits, Overflow overflow, boolean downscalingAware,
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
-                              Path fp32Checkpoint, int trainLimit, int fineTuneEpochs) {
+                              Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
-        if (architecture == null || dataSet == null || dataDir == null || outDir == null || overflow == null) {
+        if (architecture == null || (dataSet == null && own == null) || dataDir == null || outDir == null
+                || overflow == null) {
             throw new IllegalArgumentException("compress: --model, --data, --data-dir, --out and --overflow must be set");
         }
         if (accumulatorBits < 8 || accumulatorBits > 32) {
@@ -98,6 +100,11 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         return Math.max(2, 4 - Math.max(0, 16 - accumulatorBits) / 2);
     }
 
+    /** The training and test images: {@code own} when given, else the named set under {@code dataDir}. */
+    public TrainingData data() {
+        return own != null ? own : TrainingData.named(dataSet, dataDir);
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -130,6 +137,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private Path fp32Checkpoint;
         private int trainLimit;
         private int fineTuneEpochs;
+        private TrainingData own;
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -140,6 +148,12 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         /** Required. */
         public Builder setDataSet(DataSet v) {
             dataSet = v;
+            return this;
+        }
+
+        /** Your own training and test images instead of {@link #setDataSet} (which is then not needed). */
+        public Builder optOwnData(TrainingData v) {
+            own = v;
             return this;
         }
 
@@ -289,7 +303,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
 
         /** @throws IllegalArgumentException naming the first impossible option */
         public CompressOptions build() {
-            if (architecture == null || dataSet == null) {
+            if (architecture == null || (dataSet == null && own == null)) {
                 throw new IllegalArgumentException("compress: --model and --data must be set");
             }
             int weightFloor = minWeightLimit != null ? minWeightLimit : defaultMinWeightLimit(accumulatorBits);
@@ -297,7 +311,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
-                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs);
+                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own);
         }
     }
 }

@@ -10,6 +10,7 @@ import dova.compress.train.EpochStats;
 import dova.compress.train.TrainingLoop;
 import dova.sim.data.DataSet;
 import dova.sim.data.LabelledImages;
+import dova.sim.data.TrainingData;
 import dova.sim.model.IntegerModel;
 import dova.sim.model.InvalidModelException;
 import dova.sim.model.ModelIo;
@@ -40,7 +41,7 @@ public final class Compression {
 
     public static String name(CompressOptions o) {
         // the variants that change what is trained carry a suffix; the paper's method has none
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s", o.architecture().id(), o.dataSet().folder(),
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
                 o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
                 o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
@@ -52,8 +53,9 @@ public final class Compression {
     }
 
     public static CompressionResult run(CompressOptions o, PrintStream log) throws IOException {
-        LabelledImages train = o.dataSet().load(o.dataDir(), DataSet.Split.TRAIN);
-        LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
+        TrainingData data = o.data();
+        LabelledImages train = data.load(DataSet.Split.TRAIN);
+        LabelledImages test = data.load(DataSet.Split.TEST);
         if (o.trainLimit() > 0) {
             train = train.head(o.trainLimit());
         }
@@ -65,7 +67,7 @@ public final class Compression {
         QuantNet net = new QuantNet(o.architecture(), o.architecture().ops(classes, 1), classes, 1, train.rows(), train.cols());
         TrainingLoop loop = TrainingLoop.create(net, o.seed());
         try {
-            Path fp32Ckpt = o.outDir().resolve(o.architecture().id() + "-" + o.dataSet().folder() + "-fp32.ckpt");
+            Path fp32Ckpt = o.outDir().resolve(o.architecture().id() + "-" + data.name() + "-fp32.ckpt");
             if (o.fp32Checkpoint() != null) {
                 int epoch = Checkpoint.load(net, o.fp32Checkpoint());
                 log.printf("loaded FP32 checkpoint %s (epoch %d)%n", o.fp32Checkpoint(), epoch);
@@ -150,11 +152,11 @@ public final class Compression {
             }
             Path modelFile = o.outDir().resolve(name + ".dova");
             // the file records what the model is for; the naive model was not trained for an overflow mode
-            model = model.withInfo(dova.sim.model.ModelInfo.of(o.dataSet().folder(), o.dataSet().classNames(),
+            model = model.withInfo(dova.sim.model.ModelInfo.of(data.name(), data.classNames(),
                     model.inputSpec(), o.overflow()));
             ModelIo.write(model, modelFile);
             if (naive != null) {
-                naive = naive.withInfo(dova.sim.model.ModelInfo.of(o.dataSet().folder(), o.dataSet().classNames(),
+                naive = naive.withInfo(dova.sim.model.ModelInfo.of(data.name(), data.classNames(),
                         naive.inputSpec(), null));
                 ModelIo.write(naive, o.outDir().resolve(name + "-naive.dova"));
             }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class BaselineTest {
     private static Baseline.Options options(Path out, Recipe r, boolean resume) {
-        return new Baseline.Options(Architecture.LENET, DataSet.MNIST, TestData.dir(), out, r, 3, resume, 1280);
+        return new Baseline.Options(Architecture.LENET, dova.sim.data.TrainingData.named(DataSet.MNIST, TestData.dir()), out, r, 3, resume, 1280);
     }
 
     @Test

@@ -126,4 +126,65 @@ class OwnDataCliTest {
         String[] wrap = dova("eval", "--model", sat.toString(), "--data-dir", "../data", "--overflow", "wrap", "--sample", "50");
         assertTrue(wrap[2].contains("was trained for saturate; evaluating wrap"), wrap[2]);
     }
+
+    @Test
+    void trainsOnYourOwnIdxFilesOrImageFolder(@TempDir Path dir) throws Exception {
+        LabelledImages train = DataSet.MNIST.load(Path.of("../data"), DataSet.Split.TRAIN).stratifiedSample(2000, 5);
+        LabelledImages test = DataSet.MNIST.load(Path.of("../data"), DataSet.Split.TEST).stratifiedSample(300, 6);
+        Path own = dir.resolve("digits");
+        Files.createDirectories(own);
+        idx(own.resolve("train-images"), own.resolve("train-labels"), train);
+        idx(own.resolve("test-images"), own.resolve("test-labels"), test);
+        Path out = dir.resolve("out");
+        String[] r = dova("train", "--model", "lenet", "--train-images", own.resolve("train-images").toString(),
+                "--train-labels", own.resolve("train-labels").toString(), "--test-images", own.resolve("test-images").toString(),
+                "--test-labels", own.resolve("test-labels").toString(), "--data-name", "My Digits", "--epochs", "1",
+                "--acc-bits", "32", "--mul-bits", "32", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        Path model = out.resolve("lenet-my-digits-a32m32-wrap.dova");
+        assertTrue(r[1].contains("model written to " + model), r[1]);
+        IntegerModel m = ModelIo.read(model);
+        assertEquals("my-digits", m.info().dataSet(), "the file records the data it was trained on");
+        assertEquals(10, m.info().classNames().size());
+        assertTrue(Files.exists(out.resolve("lenet-my-digits-fp32.ckpt")));
+        // trained on 2,000 images for one epoch and measured on the 300 own test images, on the processor
+        Matcher acc = Pattern.compile("A32/M32 wrap +([0-9.]+)%").matcher(r[1]);
+        assertTrue(acc.find(), r[1]);
+        assertTrue(Double.parseDouble(acc.group(1)) > 70, r[1]);
+
+        // an image folder with train/ and test/: three classes, their folder names recorded
+        Path folder = dir.resolve("shapes");
+        for (String split : new String[] {"train", "test"}) {
+            LabelledImages set = split.equals("train") ? train : test;
+            for (int i = 0; i < set.count(); i++) {
+                if (set.label(i) > 2 || (split.equals("train") && i % 3 != 0)) {
+                    continue;
+                }
+                BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+                img.getRaster().setDataElements(0, 0, 28, 28, java.util.Arrays.copyOfRange(set.pixels(), i * 784, (i + 1) * 784));
+                Path f = folder.resolve(split).resolve("class-" + set.label(i)).resolve(i + ".png");
+                Files.createDirectories(f.getParent());
+                ImageIO.write(img, "png", f.toFile());
+            }
+        }
+        String[] f = dova("train", "--model", "lenet", "--image-folder", folder.toString(), "--epochs", "1",
+                "--acc-bits", "32", "--mul-bits", "32", "--out", out.toString());
+        assertEquals("0", f[0], f[2]);
+        IntegerModel fm = ModelIo.read(out.resolve("lenet-shapes-a32m32-wrap.dova"));
+        assertEquals(java.util.List.of("class-0", "class-1", "class-2"), fm.info().classNames());
+        assertEquals("shapes", fm.info().dataSet());
+
+        String[] three = dova("train", "--train-images", own.resolve("train-images").toString(), "--train-labels",
+                own.resolve("train-labels").toString(), "--test-images", own.resolve("test-images").toString(), "--out",
+                out.toString());
+        assertEquals("2", three[0], three[2]);
+        assertTrue(three[2].contains("give all four IDX files"), three[2]);
+        String[] missing = dova("compress", "--train-images", dir.resolve("nope").toString(), "--train-labels",
+                own.resolve("train-labels").toString(), "--test-images", own.resolve("test-images").toString(),
+                "--test-labels", own.resolve("test-labels").toString(), "--out", out.toString());
+        assertTrue(missing[2].contains(dir.resolve("nope").toString()) && missing[2].contains("no such IDX file"), missing[2]);
+        String[] flat = dova("baseline", "--model", "lenet", "--image-folder", own.toString(), "--out", out.toString());
+        assertEquals("2", flat[0], flat[2]);
+        assertTrue(flat[2].contains("needs train/ and test/ sub-folders"), flat[2]);
+    }
 }

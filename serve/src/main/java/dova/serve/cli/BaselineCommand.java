@@ -22,7 +22,7 @@ public final class BaselineCommand implements Callable<Integer> {
     String model;
 
     @Mixin
-    DataOptions dataSet = new DataOptions();
+    TrainDataOptions data = new TrainDataOptions();
 
     @Option(names = "--out", defaultValue = "out/baselines", description = "output folder (default: ${DEFAULT-VALUE})")
     Path out;
@@ -51,7 +51,7 @@ public final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
     int trainLimit;
 
-    Baseline.Options options() {
+    Baseline.Options options() throws java.io.IOException {
         Architecture a = Architecture.parse(model);
         Recipe.Builder r = Recipe.converged(a).toBuilder();
         if (epochs != null) {
@@ -70,7 +70,7 @@ public final class BaselineCommand implements Callable<Integer> {
         if (augment != null) {
             r.augmentation(Augmentation.parse(augment));
         }
-        return new Baseline.Options(a, DataSet.parse(dataSet.data), dataSet.dataDir, out, r.build(), seed, resume, trainLimit);
+        return new Baseline.Options(a, data.data(), out, r.build(), seed, resume, trainLimit);
     }
 
     @Override

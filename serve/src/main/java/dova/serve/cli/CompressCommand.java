@@ -11,6 +11,7 @@ import dova.sim.eval.Reports;
 import dova.sim.eval.Simulation;
 import dova.sim.eval.SimulationResult;
 import dova.sim.data.LabelledImages;
+import dova.sim.data.TrainingData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ public class CompressCommand implements Callable<Integer> {
         String model;
 
         @Mixin
-        DataOptions dataSet = new DataOptions();
+        TrainDataOptions data = new TrainDataOptions();
 
         @Option(names = "--out", defaultValue = "out", description = "output folder (default: ${DEFAULT-VALUE})")
         Path out;
@@ -63,9 +64,11 @@ public class CompressCommand implements Callable<Integer> {
         @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
         int trainLimit;
 
-        CompressOptions.Builder builder() {
-            CompressOptions.Builder b = CompressOptions.builder().setArchitecture(Architecture.parse(model))
-                    .setDataSet(DataSet.parse(dataSet.data)).optDataDir(dataSet.dataDir).optOutDir(out).optFp32Epochs(epochs)
+        CompressOptions.Builder builder() throws java.io.IOException {
+            TrainingData d = data.data();
+            CompressOptions.Builder b = CompressOptions.builder().setArchitecture(Architecture.parse(model));
+            b = d.named() != null ? b.setDataSet(d.named()).optDataDir(data.named.dataDir) : b.optOwnData(d);
+            b.optOutDir(out).optFp32Epochs(epochs)
                     .optBatchSize(batch).optLearningRate(lr).optSeed(seed).optAccumulatorBits(accBits).optMultiplierBits(mulBits)
                     .optOverflow(Overflow.parse(overflow)).optTrainLimit(trainLimit);
             return from == null ? b : b.optFp32Checkpoint(from);
@@ -120,7 +123,7 @@ public class CompressCommand implements Callable<Integer> {
             description = "with --from: FP32 epochs at --qat-lr before quantization (the extra-epochs control; default: none)")
     int fineTuneEpochs;
 
-    CompressOptions options() {
+    CompressOptions options() throws java.io.IOException {
         CompressOptions.Builder b = training.builder().optQatEpochs(qatEpochs).optQatLearningRate(qatLr)
                 .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
                 .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
@@ -143,7 +146,7 @@ public class CompressCommand implements Callable<Integer> {
     /** Runs the pipeline and prints its result measured on accelerator-sim (also {@code dova train}'s output). */
     static void report(CompressOptions o) throws Exception {
         CompressionResult r = Compression.run(o, System.err);
-        LabelledImages test = o.dataSet().load(o.dataDir(), DataSet.Split.TEST);
+        LabelledImages test = o.data().load(DataSet.Split.TEST);
         ProcessorConfig target = o.target().processor();
         List<SimulationResult> results = new ArrayList<>();
         results.add(Simulation.run(r.model(), ProcessorConfig.baseline(), test.pixels(), test.labels(), test.count(), 2, null));
