@@ -127,6 +127,10 @@ typedef struct {
     int nchunk;     /* output channels per pass over the rows (a multiple of 16) */
     int zero_off;   /* arena: in_c zero int16 (the padding row of implicit GEMM), never written */
     int capture_off; /* byte offset of this layer's accumulators in the capture buffer */
+    int u8;         /* 1: S mode on uint8 rows with vpmaddubsw (no weight pair can saturate its int16 sum) */
+    int kq;         /* k rounded up to a multiple of 4 (u8 rows) */
+    int w8_off;     /* u8: int8 [np/16][kq/4][16][4] */
+    int x8_off;     /* u8: arena uint8 copy of the input, NHWC */
 } Dense;
 
 /* Replays one output value in canonical order (ky, kx, channel block); returns the accumulator. */
@@ -167,9 +171,9 @@ static inline int64_t captured(const Ctx *c, int capture_off, size_t index, int6
  * tap falls into the padding). Direct and im2col layers have one tap of kp/2 pairs.
  */
 typedef struct {
-    const int16_t *p[MR * 9];
-    const int16_t **rows; /* p, or a larger array for kernels over 9 taps */
-    int taps, pairs;
+    const void *p[MR * 9];
+    const void **rows; /* p, or a larger array for kernels over 9 taps */
+    int taps, pairs;   /* pairs: of int16 inputs per tap; u8 layers: quads of uint8 inputs */
 } Operand;
 
 /* Generic micro-kernel: MR rows x 16 channels of S, or of P and N (panel layouts as the AVX2 kernels'). */
@@ -261,6 +265,46 @@ static __attribute__((noinline)) void micro_s_avx2(const Operand *a, const int16
 }
 
 
+
+/*
+ * u8 mode: 6 rows x 16 channels of S from uint8 rows and int8 weights, panel [kquads][16][4].
+ * vpmaddubsw multiplies 4 broadcast inputs with 8 channels' 4 weights and adds adjacent products
+ * into int16 with saturation; the planner enables this kernel only where no weight pair can reach
+ * the int16 limit for inputs up to the layer's largest, so every pair sum is exact. vpmaddwd
+ * against ones then adds the two pairs of each quad into int32: 32 exact MACs per two multiplies
+ * and one add, against 16 per multiply and add on int16 rows.
+ */
+static __attribute__((noinline)) void micro_u8_avx2(const Operand *a, const int8_t *panel, int32_t out[MR][16]) {
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int quads = a->pairs, taps = a->taps;
+#define DOVA_U8_ROW(r, c0, c1)                                                                                 \
+    do {                                                                                                     \
+        int32_t v;                                                                                           \
+        memcpy(&v, (r) + 4 * (size_t)q, 4);                                                                  \
+        __m256i x = _mm256_set1_epi32(v);                                                                    \
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones));                      \
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));                      \
+    } while (0)
+    for (int t = 0; t < taps; t++) {
+        const uint8_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
+        const uint8_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        const int8_t *b = panel + (size_t)t * quads * 64;
+        for (int q = 0; q < quads; q++) {
+            __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)q * 64));
+            __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)q * 64 + 32));
+            DOVA_U8_ROW(r0, c00, c01);
+            DOVA_U8_ROW(r1, c10, c11);
+            DOVA_U8_ROW(r2, c20, c21);
+            DOVA_U8_ROW(r3, c30, c31);
+            DOVA_U8_ROW(r4, c40, c41);
+            DOVA_U8_ROW(r5, c50, c51);
+        }
+    }
+#undef DOVA_U8_ROW
+    DOVA_TILE_STORE(out);
+}
 
 /*
  * 6 rows x 16 channels in canonical group order ("grouped mode", A <= 30): the accumulators start
@@ -489,6 +533,50 @@ static void im2col_tile(const Ctx *c, const Dense *d, int p0, int count, int16_t
     }
 }
 
+/* The uint8 copy of n int16 values in [0, 255] (a u8 layer's input). */
+static void to_u8(const int16_t *x, uint8_t *y, size_t n) {
+    size_t i = 0;
+#ifdef DOVA_X86
+    for (; i + 32 <= n; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(x + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(x + i + 16));
+        _mm256_storeu_si256((__m256i *)(y + i), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
+    }
+#endif
+    for (; i < n; i++) {
+        y[i] = (uint8_t)x[i];
+    }
+}
+
+/* im2col_tile for uint8 rows of kq bytes (u8 layers whose channels are not a multiple of 4). */
+static void im2col_tile_u8(const Dense *d, const uint8_t *x, int p0, int count, uint8_t *tile) {
+    for (int r = 0; r < count; r++) {
+        int p = p0 + r;
+        int oy = p / d->out_w, ox = p % d->out_w;
+        uint8_t *dst = tile + (size_t)r * d->kq;
+        for (int fy = 0; fy < d->kh; fy++) {
+            int iy = oy * d->sh - d->ph + fy;
+            for (int fx = 0; fx < d->kw; fx++) {
+                int ix = ox * d->sw - d->pw + fx;
+                uint8_t *t = dst + (fy * d->kw + fx) * d->in_c;
+                if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
+                    for (int q = 0; q < d->in_c; q++) {
+                        t[q] = 0;
+                    }
+                } else {
+                    const uint8_t *src = x + ((size_t)iy * d->in_w + ix) * d->in_c;
+                    for (int q = 0; q < d->in_c; q++) {
+                        t[q] = src[q];
+                    }
+                }
+            }
+        }
+        for (int q = d->k; q < d->kq; q++) {
+            dst[q] = 0;
+        }
+    }
+}
+
 static void conv_dense(const Ctx *c, const int32_t *w) {
     Dense d;
     memcpy(&d, w + 1, sizeof(Dense));
@@ -502,8 +590,18 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
     const int16_t *panels = I16(d.w_off);
     int32_t s[MR][16], n[MR][16];
     Operand op;
-    const int16_t *many[MR * 64];
+    const void *many[MR * 64];
     op.rows = taps <= 9 ? op.p : many;
+    /* the rows the kernels read: int16, or in u8 mode the uint8 copy (es: bytes per element) */
+    const int es = d.u8 ? 1 : 2;
+    const char *xb = (const char *)x;
+    if (d.u8) {
+        uint8_t *x8 = (uint8_t *)(c->arena + d.x8_off);
+        to_u8(x, x8, (size_t)d.in_h * d.in_w * d.in_c);
+        xb = (const char *)x8;
+    }
+    const int row_len = d.u8 ? d.kq : d.kp;   /* elements per row of direct == 1 and im2col */
+    const int per_step = d.u8 ? 4 : 2;        /* elements per pair (int16) or quad (u8) */
     ptrdiff_t tap_delta[64];
     for (int t = 0; t < taps && t < 64; t++) {
         tap_delta[t] = ((ptrdiff_t)(t / d.kw) * d.in_w + t % d.kw) * d.in_c;
@@ -518,13 +616,13 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
             int built = 0; /* im2col rows of this tile exist in `tile` */
             if (d.direct == 1) {
                 op.taps = 1;
-                op.pairs = kpairs;
+                op.pairs = row_len / per_step;
                 for (int r = 0; r < MR; r++) {
-                    op.rows[r] = x + (size_t)(p0 + (r < count ? r : count - 1)) * d.kp;
+                    op.rows[r] = xb + (size_t)(p0 + (r < count ? r : count - 1)) * row_len * es;
                 }
             } else if (d.direct == 2) {
                 op.taps = taps;
-                op.pairs = d.in_c / 2;
+                op.pairs = d.in_c / per_step;
                 int ty = p0 / d.out_w, tx = p0 - ty * d.out_w; /* one division per tile */
                 for (int r = 0; r < MR; r++) {
                     int oy = ty, ox = tx;
@@ -537,9 +635,9 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                     int iy0 = oy * d.sh - d.ph, ix0 = ox * d.sw - d.pw;
                     if (iy0 >= 0 && iy0 + d.kh <= d.in_h && ix0 >= 0 && ix0 + d.kw <= d.in_w) {
                         /* the whole window is inside: one base and the layer's tap offsets */
-                        const int16_t *base = x + ((size_t)iy0 * d.in_w + ix0) * d.in_c;
+                        const char *base = xb + ((size_t)iy0 * d.in_w + ix0) * d.in_c * es;
                         for (int t = 0; t < taps; t++) {
-                            op.rows[r * taps + t] = base + tap_delta[t];
+                            op.rows[r * taps + t] = base + tap_delta[t] * es;
                         }
                         continue;
                     }
@@ -548,9 +646,17 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                         for (int fx = 0; fx < d.kw; fx++) {
                             int ix = ox * d.sw - d.pw + fx;
                             op.rows[r * taps + fy * d.kw + fx] = iy < 0 || iy >= d.in_h || ix < 0 || ix >= d.in_w
-                                ? zero : x + ((size_t)iy * d.in_w + ix) * d.in_c;
+                                ? (const void *)zero : (const void *)(xb + ((size_t)iy * d.in_w + ix) * d.in_c * es);
                         }
                     }
+                }
+            } else if (d.u8) {
+                uint8_t *tile8 = (uint8_t *)tile;
+                im2col_tile_u8(&d, (const uint8_t *)xb, p0, count, tile8);
+                op.taps = 1;
+                op.pairs = d.kq / 4;
+                for (int r = 0; r < MR; r++) {
+                    op.rows[r] = tile8 + (size_t)(r < count ? r : count - 1) * d.kq;
                 }
             } else {
                 im2col_tile(c, &d, p0, count, tile);
@@ -564,7 +670,9 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
             for (int n0 = nc0; n0 < nc1; n0 += 16) {
                 const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
 #ifdef DOVA_X86
-                if (c->isa == ISA_AVX2 && d.pn == 2) {
+                if (d.u8) { /* planned for AVX2 only */
+                    micro_u8_avx2(&op, (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16, s);
+                } else if (c->isa == ISA_AVX2 && d.pn == 2) {
                     micro_grouped_avx2(c, &d, &op, panel, n0, count, s, &c->events[d.layer]);
                 } else if (c->isa == ISA_AVX2) {
                     if (d.pn) {

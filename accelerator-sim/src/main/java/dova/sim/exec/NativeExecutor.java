@@ -16,7 +16,7 @@ import java.nio.ShortBuffer;
  * twice the time of a plain run), and the probe sees them channel by channel.
  */
 final class NativeExecutor extends Executor {
-    private final NativePlan plan;
+    final NativePlan plan;
     private final ByteBuffer arena;
     private final ShortBuffer arenaShorts;
     /** Per tensor: whether {@link #buffers} holds the values of the last run. */

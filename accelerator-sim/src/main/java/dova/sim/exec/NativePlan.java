@@ -58,8 +58,16 @@ final class NativePlan {
     /** Bytes of the calibration capture buffer (every conv layer's int32 accumulators, NHWC). */
     final long captureBytes;
 
+    /** Largest int16 pair sum of {@code vpmaddubsw} that does not saturate. */
+    static final int PAIR_MAX = Short.MAX_VALUE;
+
     private final IntegerModel model;
     private final ProcessorConfig config;
+    private final int isa;
+    /** Dense layers planned in u8 mode (vpmaddubsw on uint8 rows), for tests and reports. */
+    int u8Layers;
+    /** Arena offset of the uint8 copy of a u8-mode layer's input (one region, as large as the largest). */
+    private int u8Offset;
     private final PlanBuffers.Words words = new PlanBuffers.Words();
     private final PlanBuffers.Data data = new PlanBuffers.Data();
     /** Word positions that hold data offsets, relative to the data section until {@link #finish}. */
@@ -71,6 +79,7 @@ final class NativePlan {
     NativePlan(IntegerModel model, ProcessorConfig config, int isa) {
         this.model = model;
         this.config = config;
+        this.isa = isa;
         int n = model.tensors().size();
         tensorOffset = new int[n];
         root = new int[n];
@@ -105,7 +114,15 @@ final class NativePlan {
             }
         }
         zeroOffset = (int) arena;
-        long scratchOffset = align(arena + 2L * maxChannels);
+        long u8Bytes = 0;
+        for (Layer l : model.layers()) {
+            if (l instanceof Conv2d c && !c.depthwise()) {
+                TensorSpec t = model.tensor(c.input());
+                u8Bytes = Math.max(u8Bytes, (long) stride[c.input()] * t.height() * t.width());
+            }
+        }
+        u8Offset = (int) align(arena + 2L * maxChannels);
+        long scratchOffset = align(u8Offset + u8Bytes + 64);
         captureOffset = new int[model.layers().size()];
         long capture = 0;
         for (int i = 0; i < model.layers().size(); i++) {
@@ -263,6 +280,33 @@ final class NativePlan {
         // A <= 30 so that the update stays in int32); else P and N with replay where their bound fails
         int mode = staticallyFree(c, absSum) ? 0
                 : config.lanes() % 2 == 0 && direct != 0 && config.accumulatorBits() <= 30 ? 2 : 1;
+        // u8 mode: S mode where no pair of adjacent products can saturate vpmaddubsw's int16 sum, so
+        // that the u8 x s8 instruction is exact; the rows are then a uint8 copy of the input
+        int kq4 = (k + 3) & ~3;
+        boolean u8 = mode == 0 && isa == NativeKernels.ISA_AVX2 && perm == null && in.qmin() >= 0 && in.qmax() <= 255
+                && !"false".equals(System.getProperty("dova.sim.u8")) && pairsFit(mem, c.outChannels(), k, in.qmax());
+        if (u8) {
+            u8Layers++;
+        }
+        if (u8 && inC % 4 != 0) {
+            direct = 0; // a quad of the row would straddle two taps or pixels: im2col builds the rows
+        }
+        byte[] packed8 = new byte[u8 ? np * kq4 : 0];
+        if (u8) {
+            int quads = kq4 / 4;
+            for (int nb = 0; nb < np / 16; nb++) {
+                for (int q = 0; q < quads; q++) {
+                    for (int j = 0; j < 16; j++) {
+                        for (int t = 0; t < 4; t++) {
+                            int oc = nb * 16 + j;
+                            int kk = 4 * q + t;
+                            packed8[((nb * quads + q) * 16 + j) * 4 + t] = (byte) (oc < c.outChannels() && kk < k
+                                    ? mem[oc * k + kk] : 0);
+                        }
+                    }
+                }
+            }
+        }
         boolean pn = mode == 1;
         int kpairs = kp / 2;
         short[] packed = new short[np * kp * (pn ? 2 : 1)];
@@ -301,7 +345,7 @@ final class NativePlan {
         }
         int bytesPerChannel = kp * 2 * (pn ? 2 : 1);
         int nchunk = Math.max(16, Math.min(np, (CHUNK_BYTES / bytesPerChannel) & ~15));
-        scratchBytes = Math.max(scratchBytes, ROW_TILE * kp * 2);
+        scratchBytes = Math.max(scratchBytes, Math.max(ROW_TILE * kp * 2, ROW_TILE * kq4));
 
         int at = begin(OP_DENSE, layer);
         words.addAll(tensorOffset[c.input()], tensorOffset[c.output()], inC,
@@ -326,7 +370,31 @@ final class NativePlan {
         words.add(nchunk);
         words.add(zeroOffset);
         words.add(captureOffset[layer]);
+        words.add(u8 ? 1 : 0);
+        words.add(kq4);
+        ref(data.signedBytes(packed8));
+        words.add(u8Offset);
         end(at);
+    }
+
+    /**
+     * True when every pair of adjacent weights (k, k + 1), k even, of every channel keeps
+     * {@code x * w[k] + x' * w[k + 1]} in int16 for all inputs in {@code [0, maxX]}: the positive
+     * and the negative parts of the pair each times {@code maxX}.
+     */
+    static boolean pairsFit(short[] mem, int channels, int k, int maxX) {
+        for (int oc = 0; oc < channels; oc++) {
+            for (int i = 0; i < k; i += 2) {
+                int a = mem[oc * k + i];
+                int b = i + 1 < k ? mem[oc * k + i + 1] : 0;
+                long pos = (long) maxX * (Math.max(a, 0) + Math.max(b, 0));
+                long neg = (long) maxX * (Math.max(-a, 0) + Math.max(-b, 0));
+                if (pos > PAIR_MAX || neg > PAIR_MAX + 1) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** True when {@code acc * m} fits int32 ({@code A + M <= 31}): the int32 vector requantization applies. */

@@ -72,6 +72,10 @@ final class PlanBuffers {
             return write(v.length, 2, x -> x.asShortBuffer().put(v));
         }
 
+        int signedBytes(byte[] v) {
+            return write(v.length, 1, x -> x.put(v));
+        }
+
         int ints(int[] v) {
             return write(v.length, 4, x -> x.asIntBuffer().put(v));
         }

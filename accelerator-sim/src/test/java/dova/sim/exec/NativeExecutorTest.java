@@ -106,4 +106,70 @@ class NativeExecutorTest {
         assertEquals(fromReference, fromJava, "the reference executor's probe sees the same accumulators");
         assertArrayEquals(pure.overflowEvents(), nat.overflowEvents());
     }
+
+    /**
+     * u8 mode (vpmaddubsw on uint8 rows) where no weight pair can saturate its int16 sum: 7-bit
+     * weights at their extremes (+-63, pair sums up to 2 x 63 x 255 = 32,130 on 255-pixel inputs)
+     * are planned in u8 mode and stay exact; 8-bit extremes (2 x 127 x 255 > 32,767) are not.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void u8ModeOnlyWhereNoPairCanSaturateAndExact(long seed) {
+        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        ProcessorConfig cfg = ProcessorConfig.baseline();
+        int u8 = 0;
+        for (int wb : new int[] {7}) {
+            IntegerModel model = RandomModels.model(seed, wb, 8, 32, 32, true);
+            NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
+            Executor ref = Executor.reference(model, cfg);
+            Random rnd = new Random(seed);
+            for (int image = 0; image < 4; image++) {
+                byte[] px = RandomModels.image(rnd, model);
+                ref.run(px, 0);
+                nat.run(px, 0);
+                for (int t = 0; t < model.tensors().size(); t++) {
+                    assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t), "w" + wb + ": tensor "
+                            + model.tensor(t).name() + " differs on image " + image);
+                }
+            }
+            if (wb == 7) {
+                u8 = nat.plan.u8Layers;
+            }
+        }
+        assertEquals(true, u8 > 0, "7-bit weights: the dense layers run in u8 mode");
+    }
+
+    static LongStream seeds() {
+        return LongStream.range(0, 12);
+    }
+
+    /**
+     * The u8 bound at its edge: a 1x1 conv over 4 pixel channels whose first pair of weights is
+     * (a, b). 255 * (64 + 64) = 32,640 fits int16 (u8 mode, and exact on an all-255 image);
+     * 255 * (65 + 64) = 32,895 does not, nor does (127, 127); (-64, -64) fits, (127, 1) fits.
+     */
+    @org.junit.jupiter.api.Test
+    void u8BoundAtItsEdge() {
+        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        int[][] pairs = {{64, 64}, {65, 64}, {127, 127}, {-64, -64}, {-65, -64}, {127, 1}, {127, 2}};
+        int[] expected = {1, 0, 0, 1, 0, 1, 0};
+        for (int i = 0; i < pairs.length; i++) {
+            dova.sim.model.ModelBuilder b = new dova.sim.model.ModelBuilder("edge", 8, 8, 32, 32);
+            int x = b.input("image", 4, 3, 3, 1 / 255.0);
+            byte[] w = {(byte) pairs[i][0], (byte) pairs[i][1], 3, -2, 1, 1, 1, 1};
+            x = b.conv("conv", x, 2, 1, 1, 0, 1, w, new int[] {5, -7}, new double[] {0.01, 0.01}, 0.3,
+                    dova.sim.model.Activation.NONE);
+            IntegerModel model = b.build(x);
+            ProcessorConfig cfg = ProcessorConfig.baseline();
+            NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
+            assertEquals(expected[i], nat.plan.u8Layers, "pair " + java.util.Arrays.toString(pairs[i]));
+            Executor ref = Executor.reference(model, cfg);
+            byte[] px = new byte[4 * 9];
+            java.util.Arrays.fill(px, (byte) 255);
+            ref.run(px, 0);
+            nat.run(px, 0);
+            assertArrayEquals(ref.tensorValues(model.output()), nat.tensorValues(model.output()),
+                    "pair " + java.util.Arrays.toString(pairs[i]) + " on an all-255 image");
+        }
+    }
 }
