@@ -274,35 +274,41 @@ static __attribute__((noinline)) void micro_s_avx2(const Operand *a, const int16
  * against ones then adds the two pairs of each quad into int32: 32 exact MACs per two multiplies
  * and one add, against 16 per multiply and add on int16 rows.
  */
+/* One row of a u8 quad step: 4 inputs of row r against the quad's weight vectors b0 and b1. */
+#define DOVA_U8_ROW(r, c0, c1)                                                                                 \
+    do {                                                                                                     \
+        int32_t v;                                                                                           \
+        memcpy(&v, (const uint8_t *)(r) + 4 * (size_t)q, 4);                                                 \
+        __m256i x = _mm256_set1_epi32(v);                                                                    \
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones));                      \
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));                      \
+    } while (0)
+
+/* One quad step of the 6-row x 2-vector tile (u8 rows r0..r5, panel b of the tap). */
+#define DOVA_U8_STEP(q)                                                                                        \
+    do {                                                                                                     \
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)(q) * 64));                             \
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)(q) * 64 + 32));                        \
+        DOVA_U8_ROW(r0, c00, c01); DOVA_U8_ROW(r1, c10, c11); DOVA_U8_ROW(r2, c20, c21);                      \
+        DOVA_U8_ROW(r3, c30, c31); DOVA_U8_ROW(r4, c40, c41); DOVA_U8_ROW(r5, c50, c51);                      \
+    } while (0)
+
+#define DOVA_U8_ROWS(t)                                                                                        \
+    const uint8_t *r0 = a->rows[0 * taps + (t)], *r1 = a->rows[1 * taps + (t)], *r2 = a->rows[2 * taps + (t)]; \
+    const uint8_t *r3 = a->rows[3 * taps + (t)], *r4 = a->rows[4 * taps + (t)], *r5 = a->rows[5 * taps + (t)]
+
 static __attribute__((noinline)) void micro_u8_avx2(const Operand *a, const int8_t *panel, int32_t out[MR][16]) {
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const __m256i ones = _mm256_set1_epi16(1);
     const int quads = a->pairs, taps = a->taps;
-#define DOVA_U8_ROW(r, c0, c1)                                                                                 \
-    do {                                                                                                     \
-        int32_t v;                                                                                           \
-        memcpy(&v, (r) + 4 * (size_t)q, 4);                                                                  \
-        __m256i x = _mm256_set1_epi32(v);                                                                    \
-        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones));                      \
-        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones));                      \
-    } while (0)
     for (int t = 0; t < taps; t++) {
-        const uint8_t *r0 = a->rows[0 * taps + t], *r1 = a->rows[1 * taps + t], *r2 = a->rows[2 * taps + t];
-        const uint8_t *r3 = a->rows[3 * taps + t], *r4 = a->rows[4 * taps + t], *r5 = a->rows[5 * taps + t];
+        DOVA_U8_ROWS(t);
         const int8_t *b = panel + (size_t)t * quads * 64;
         for (int q = 0; q < quads; q++) {
-            __m256i b0 = _mm256_loadu_si256((const __m256i *)(b + (size_t)q * 64));
-            __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + (size_t)q * 64 + 32));
-            DOVA_U8_ROW(r0, c00, c01);
-            DOVA_U8_ROW(r1, c10, c11);
-            DOVA_U8_ROW(r2, c20, c21);
-            DOVA_U8_ROW(r3, c30, c31);
-            DOVA_U8_ROW(r4, c40, c41);
-            DOVA_U8_ROW(r5, c50, c51);
+            DOVA_U8_STEP(q);
         }
     }
-#undef DOVA_U8_ROW
     DOVA_TILE_STORE(out);
 }
 
@@ -315,13 +321,16 @@ static __attribute__((noinline)) void micro_u8_avx2(const Operand *a, const int8
  * fast path (one compare and a not-taken branch per update).
  */
 static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Dense *d, const Operand *a,
-                                                              const int16_t *panel, int n0, int count,
+                                                              const void *panel, int n0, int count,
                                                               int32_t out[MR][16], int64_t *events) {
+    /* u8 layers: uint8 rows, int8 quad panel, a group of `lanes` channels is lanes / 4 quads */
+    const int u8 = d->u8;
+    const __m256i ones = _mm256_set1_epi16(1);
     __m256i bias0 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + n0));
     __m256i bias1 = _mm256_loadu_si256((const __m256i *)(I32(d->bias_off) + n0 + 8));
     __m256i c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
     __m256i c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
-    const int pairs = a->pairs, taps = a->taps, gpairs = c->lanes / 2;
+    const int pairs = a->pairs, taps = a->taps, gpairs = u8 ? c->lanes / 4 : c->lanes / 2;
     const int sat = c->acc.saturate;
     const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
     const __m256i lo = _mm256_set1_epi32((int32_t)c->acc.min), hi = _mm256_set1_epi32((int32_t)c->acc.max);
@@ -340,11 +349,18 @@ static __attribute__((noinline)) void micro_grouped_avx2(const Ctx *c, const Den
     } while (0)
     for (int t = 0; t < taps; t++) {
         DOVA_TILE_ROWS(t);
-        const int16_t *b = panel + (size_t)t * pairs * 32;
         for (int g0 = 0; g0 < pairs; g0 += gpairs) {
             int g1 = g0 + gpairs < pairs ? g0 + gpairs : pairs;
-            for (int kq = g0; kq < g1; kq++) {
-                DOVA_TILE_STEP(kq);
+            if (u8) {
+                const int8_t *b = (const int8_t *)panel + (size_t)t * pairs * 64;
+                for (int q = g0; q < g1; q++) {
+                    DOVA_U8_STEP(q);
+                }
+            } else {
+                const int16_t *b = (const int16_t *)panel + (size_t)t * pairs * 32;
+                for (int kq = g0; kq < g1; kq++) {
+                    DOVA_TILE_STEP(kq);
+                }
             }
             /* one range test for all 96 values (max and min trees), the per-vector updates only when it fails */
             __m256i mx = _mm256_max_epi32(_mm256_max_epi32(_mm256_max_epi32(c00, c01), _mm256_max_epi32(c10, c11)),
@@ -670,8 +686,11 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
             for (int n0 = nc0; n0 < nc1; n0 += 16) {
                 const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
 #ifdef DOVA_X86
-                if (d.u8) { /* planned for AVX2 only */
-                    micro_u8_avx2(&op, (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16, s);
+                const int8_t *panel8 = (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16;
+                if (d.u8 && d.pn == 2) { /* u8 is planned for AVX2 only */
+                    micro_grouped_avx2(c, &d, &op, panel8, n0, count, s, &c->events[d.layer]);
+                } else if (d.u8) {
+                    micro_u8_avx2(&op, panel8, s);
                 } else if (c->isa == ISA_AVX2 && d.pn == 2) {
                     micro_grouped_avx2(c, &d, &op, panel, n0, count, s, &c->events[d.layer]);
                 } else if (c->isa == ISA_AVX2) {

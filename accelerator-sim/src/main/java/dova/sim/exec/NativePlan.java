@@ -66,6 +66,8 @@ final class NativePlan {
     private final int isa;
     /** Dense layers planned in u8 mode (vpmaddubsw on uint8 rows), for tests and reports. */
     int u8Layers;
+    /** Of those, the layers in grouped mode (canonical group order in the kernel). */
+    int u8GroupedLayers;
     /** Arena offset of the uint8 copy of a u8-mode layer's input (one region, as large as the largest). */
     private int u8Offset;
     private final PlanBuffers.Words words = new PlanBuffers.Words();
@@ -283,10 +285,13 @@ final class NativePlan {
         // u8 mode: S mode where no pair of adjacent products can saturate vpmaddubsw's int16 sum, so
         // that the u8 x s8 instruction is exact; the rows are then a uint8 copy of the input
         int kq4 = (k + 3) & ~3;
-        boolean u8 = mode == 0 && isa == NativeKernels.ISA_AVX2 && perm == null && in.qmin() >= 0 && in.qmax() <= 255
+        // (grouped mode too, where a group of lanes channels is whole quads: lanes and channels multiples of 4)
+        boolean u8 = (mode == 0 || (mode == 2 && inC % 4 == 0 && config.lanes() % 4 == 0))
+                && isa == NativeKernels.ISA_AVX2 && perm == null && in.qmin() >= 0 && in.qmax() <= 255
                 && !"false".equals(System.getProperty("dova.sim.u8")) && pairsFit(mem, c.outChannels(), k, in.qmax());
         if (u8) {
             u8Layers++;
+            u8GroupedLayers += mode == 2 ? 1 : 0;
         }
         if (u8 && inC % 4 != 0) {
             direct = 0; // a quad of the row would straddle two taps or pixels: im2col builds the rows

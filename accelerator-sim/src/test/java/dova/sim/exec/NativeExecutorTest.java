@@ -172,4 +172,39 @@ class NativeExecutorTest {
                     "pair " + java.util.Arrays.toString(pairs[i]) + " on an all-255 image");
         }
     }
+
+    /**
+     * Grouped mode on uint8 rows: at A16 (WRAP and SATURATE, 16 lanes) with 7-bit weights, the
+     * layers whose channels are a multiple of 4 run the grouped kernel in u8 mode, and every
+     * tensor and per-layer overflow count equals the reference's.
+     */
+    @org.junit.jupiter.api.Test
+    void u8GroupedModeCountsEveryOverflowEvent() {
+        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        int grouped = 0;
+        long events = 0;
+        for (long seed = 0; seed < 16; seed++) {
+            for (Overflow mode : Overflow.values()) {
+                ProcessorConfig cfg = ProcessorConfig.baseline().withAccumulator(16, mode).withArray(16, 16);
+                IntegerModel model = RandomModels.model(seed, 7, 8, 16, 32, true);
+                NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
+                Executor ref = Executor.reference(model, cfg);
+                Random rnd = new Random(seed);
+                for (int image = 0; image < 4; image++) {
+                    byte[] px = RandomModels.image(rnd, model);
+                    ref.run(px, 0);
+                    nat.run(px, 0);
+                    for (int t = 0; t < model.tensors().size(); t++) {
+                        assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t), "seed " + seed + " " + mode + ": tensor "
+                                + model.tensor(t).name() + " differs on image " + image);
+                    }
+                }
+                assertArrayEquals(ref.overflowEvents(), nat.overflowEvents(), "seed " + seed + " " + mode);
+                grouped += nat.plan.u8GroupedLayers;
+                events += nat.plan.u8GroupedLayers > 0 ? nat.totalOverflowEvents() : 0;
+            }
+        }
+        assertEquals(true, grouped > 0, "some layers run the grouped kernel in u8 mode");
+        assertEquals(true, events > 0, "and some of those models overflow, so the counts are compared where it matters");
+    }
 }
