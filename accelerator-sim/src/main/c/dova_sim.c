@@ -9,7 +9,11 @@
  * Layout: every activation tensor is int16, NHWC, in one arena. Weights are widened to int16
  * and packed so that one 256-bit vpmaddwd multiplies a broadcast pair of inputs (x[k], x[k+1])
  * with 8 output channels' (w[k], w[k+1]) and adds the pair: 16 exact MACs. vpmaddubsw (u8 x s8,
- * 32 MACs) is not used because its pairwise int16 sum saturates: 2 * 255 * 127 = 64770 > 32767.
+ * 32 MACs) saturates its pairwise int16 sum in general (2 * 255 * 127 = 64770 > 32767), so it is
+ * used only in "u8 mode": layers (S or grouped mode) where the planner has checked every pair of
+ * adjacent weights against the input's largest value, so that no pair sum can reach the int16
+ * limit (|w| <= 64 always suffices for 8-bit inputs; trained and overflow-aware models mostly
+ * qualify). Such a layer reads a uint8 copy of its input and its int8 weights packed in quads.
  *
  * Exactness argument (docs/datapath.md section 2). WRAP's final value is wrap_A(bias + exact sum)
  * in any order; overflow events and SATURATE's value depend on the canonical group order, but
