@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Downscaling- and overflow-aware model compression for low-bit fixed-point vision processors.",
         subcommands = {DemoCommand.class, ServeCommand.class, ReplayCommand.class, CameraCommand.class, TrainCommand.class, BaselineCommand.class,
             CompressCommand.class,
-            SimulateCommand.class, ExportOnnxCommand.class, EvalCommand.class, SweepCommand.class, ModelsCommand.class,
+            SimulateCommand.class, ExportOnnxCommand.class, EvalCommand.class, SweepCommand.class, ModelsCommand.class, ScenesCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
