@@ -27,9 +27,10 @@ done
 # pruning to multiples of 16 (conv2 32 -> 16 channels), and the guaranteed (L1-bound) mode, at A16 wrap
 [ -f "$out/lenet-$data-a16m12-wrap-pruned.dova" ] || ./dova compress "${common[@]}" --out "$out" --from "$fp32" \
   --epochs 0 --acc-bits 16 --overflow wrap --prune-ratio 0.5 | tee "$out/compress-a16-wrap-pruned.log"
-[ -f "$out/guaranteed/lenet-$data-a16m12-wrap.dova" ] || ./dova compress "${common[@]}" --out "$out/guaranteed" \
+# (its own folder: the sweep reads every model in $out, and the guaranteed run writes its own naive model too)
+[ -f "$out/guaranteed/lenet-$data-a16m12-wrap-guaranteed.dova" ] || ./dova compress "${common[@]}" --out "$out/guaranteed" \
   --from "$fp32" --epochs 0 --acc-bits 16 --overflow wrap --guaranteed | tee "$out/compress-a16-wrap-guaranteed.log"
-cp "$out/guaranteed/lenet-$data-a16m12-wrap.dova" "$out/lenet-$data-a16m12-wrap-guaranteed.dova"
+cp "$out/guaranteed/lenet-$data-a16m12-wrap-guaranteed.dova" "$out/"
 fp32acc=$(grep -o 'FP32 test accuracy [0-9.]*' "$out/compress-a16-wrap.log" | head -1 | awk '{print $4/100}')
 ./dova sweep --dir "$out" --naive "$out/lenet-$data-a32m12-wrap-naive.dova" --data "$data" --fp32 "$fp32acc" \
   --markdown "docs/results/compression-$data.md" --png "docs/results/compression-$data.png" \

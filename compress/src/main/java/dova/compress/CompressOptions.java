@@ -28,7 +28,8 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               int accumulatorBits, int multiplierBits, Overflow overflow, boolean downscalingAware,
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
-                              Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own) {
+                              Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own,
+                              boolean perChannelNarrowing) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
         if (architecture == null || (dataSet == null && own == null) || dataDir == null || outDir == null
@@ -138,6 +139,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private int trainLimit;
         private int fineTuneEpochs;
         private TrainingData own;
+        private boolean perChannelNarrowing;
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -148,6 +150,15 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         /** Required. */
         public Builder setDataSet(DataSet v) {
             dataSet = v;
+            return this;
+        }
+
+        /**
+         * The overflow-aware schedule narrows the weight limit of each output channel that overflows
+         * instead of the whole layer's; default off (the paper narrows per layer).
+         */
+        public Builder optPerChannelNarrowing(boolean v) {
+            perChannelNarrowing = v;
             return this;
         }
 
@@ -311,7 +322,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
-                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own);
+                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing);
         }
     }
 }

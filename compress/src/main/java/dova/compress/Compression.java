@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IntSummaryStatistics;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,11 +42,11 @@ public final class Compression {
 
     public static String name(CompressOptions o) {
         // the variants that change what is trained carry a suffix; the paper's method has none
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
                 o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
                 o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
-                o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "");
+                o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "", o.perChannelNarrowing() ? "-per-channel" : "");
     }
 
     private static long parameters(QuantNet net) {
@@ -127,6 +128,7 @@ public final class Compression {
 
             net.quantize(o.target());
             QuantNet qnet = net;
+            qnet.state().collectChannelOverflow = o.perChannelNarrowing();
             Schedule schedule = new Schedule(qnet, o, log);
             if (o.overflowAware()) {
                 schedule.warmStart(loop, train.head(CALIBRATION_IMAGES));
@@ -143,6 +145,13 @@ public final class Compression {
                             schedule.apply();
                         }
                     }));
+            for (Map.Entry<String, int[]> e : qnet.state().channelLimits.entrySet()) {
+                IntSummaryStatistics s = java.util.Arrays.stream(e.getValue()).summaryStatistics();
+                log.printf(Locale.ROOT, "per-channel weight limits of %s: %d to %d, mean %.1f, %d of %d channels below %d%n",
+                        e.getKey(), s.getMin(), s.getMax(), s.getAverage(),
+                        java.util.Arrays.stream(e.getValue()).filter(v -> v < qnet.state().weightLimits.get(e.getKey())).count(),
+                        e.getValue().length, qnet.state().weightLimits.get(e.getKey()));
+            }
             // QAT at this width simulated biases clamped to A bits: export them the same way
             List<String> clamped = new ArrayList<>();
             IntegerModel model = Exporter.export(net, name, o.accumulatorBits(), o.multiplierBits(), true, clamped);
@@ -182,6 +191,7 @@ public final class Compression {
         private final CompressOptions o;
         private final PrintStream log;
         private final Map<String, long[]> last = new LinkedHashMap<>();
+        private final Map<String, long[]> lastChannel = new LinkedHashMap<>();
 
         Schedule(QuantNet net, CompressOptions o, PrintStream log) {
             this.net = net;
@@ -200,6 +210,7 @@ public final class Compression {
             for (int round = 0; round < 64; round++) {
                 st.resetOverflowCounts();
                 last.clear();
+                lastChannel.clear();
                 loop.predict(calibration, 256);
                 log.printf(Locale.ROOT, "warm start %d: overflow rate %.4f%% of outputs on %d calibration images%n", round,
                         100 * st.overflowRate(), calibration.count());
@@ -209,6 +220,7 @@ public final class Compression {
             }
             st.resetOverflowCounts();
             last.clear();
+            lastChannel.clear();
         }
 
         /** One narrowing step for every layer above the target; returns whether anything changed. */
@@ -224,13 +236,23 @@ public final class Compression {
                 long all = now[1] >= before[1] ? now[1] - before[1] : now[1];
                 last.put(layer, now.clone());
                 double rate = all == 0 ? 0 : (double) over / all;
-                if (rate <= o.overflowTarget()) {
-                    continue;
-                }
                 String producer = net.producer(layer);
                 // a layer that reads the image has no activation to narrow: its weights go further, down to 3
                 int floor = producer == null ? Math.min(3, o.minWeightLimit()) : o.minWeightLimit();
-                if (e.getValue() > floor) {
+                if (o.perChannelNarrowing()) {
+                    int narrowed = narrowChannels(layer, e.getValue(), all, floor);
+                    if (narrowed > 0) {
+                        changed = true;
+                        continue;
+                    }
+                    if (narrowed == 0) {
+                        continue; // no channel above the target
+                    }
+                    // narrowed < 0: channels above the target are all at the floor: narrow the input below
+                } else if (rate <= o.overflowTarget()) {
+                    continue;
+                }
+                if (!o.perChannelNarrowing() && e.getValue() > floor) {
                     int next = Math.max(floor, (int) Math.floor(e.getValue() * o.narrowFactor()));
                     log.printf(Locale.ROOT, "  schedule: %s overflows %.3f%% of outputs; weight limit %d -> %d%n", layer,
                             100 * rate, e.getValue(), next);
@@ -254,6 +276,57 @@ public final class Compression {
                 }
             }
             return changed;
+        }
+
+        /**
+         * Per-channel narrowing of {@code layer} over the outputs since the last look ({@code all}
+         * in total, the same number per channel): every channel whose own overflow rate exceeds the
+         * target has its limit multiplied by the narrowing factor, down to {@code floor}. Returns the
+         * number of channels narrowed; 0 when none is above the target; -1 when those above it are
+         * all at the floor.
+         */
+        private int narrowChannels(String layer, int layerLimit, long all, int floor) {
+            QuantState st = net.state();
+            long[] now = st.channelOverflowCounts.get(layer);
+            if (now == null || all == 0) {
+                return 0;
+            }
+            long[] before = lastChannel.getOrDefault(layer, new long[now.length]);
+            lastChannel.put(layer, now.clone());
+            int[] lim = st.channelLimits.computeIfAbsent(layer, k -> {
+                int[] v = new int[now.length];
+                java.util.Arrays.fill(v, layerLimit);
+                return v;
+            });
+            double perChannel = (double) all / now.length;
+            int narrowed = 0;
+            boolean stuck = false;
+            int worst = -1;
+            double worstRate = 0;
+            for (int c = 0; c < now.length; c++) {
+                long over = now[c] >= before[c] ? now[c] - before[c] : now[c];
+                double rate = over / perChannel;
+                if (rate <= o.overflowTarget()) {
+                    continue;
+                }
+                if (rate > worstRate) {
+                    worstRate = rate;
+                    worst = c;
+                }
+                if (lim[c] > floor) {
+                    lim[c] = Math.max(floor, (int) Math.floor(lim[c] * o.narrowFactor()));
+                    narrowed++;
+                } else {
+                    stuck = true;
+                }
+            }
+            if (narrowed > 0) {
+                log.printf(Locale.ROOT, "  schedule: %s: %d of %d channels overflow; their weight limits narrowed (worst:"
+                        + " channel %d, %.3f%% of its outputs, limit now %d)%n", layer, narrowed, now.length, worst,
+                        100 * worstRate, lim[worst]);
+                return narrowed;
+            }
+            return stuck ? -1 : 0;
         }
     }
 

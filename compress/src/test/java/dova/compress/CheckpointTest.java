@@ -23,6 +23,10 @@ class CheckpointTest {
         a.state().activationScales.put("conv1", 0.25);
         a.state().weightLimits.put("conv2", 17);
         a.state().activationBits.put("conv1", 6);
+        int[] perChannel = new int[16];
+        java.util.Arrays.fill(perChannel, 127);
+        perChannel[3] = 9;
+        a.state().channelLimits.put("conv1", perChannel);
         Path f = dir.resolve("a.ckpt");
         Checkpoint.save(a, 3, f);
         QuantNet b = new QuantNet(Architecture.LENET, Architecture.LENET.ops(10, 1), 10, 1, 28, 28);
@@ -32,6 +36,8 @@ class CheckpointTest {
         assertEquals(0.25, b.state().activationScales.get("conv1"));
         assertEquals(17, b.state().weightLimits.get("conv2"));
         assertEquals(6, b.state().activationBits.get("conv1"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(perChannel, b.state().channelLimits.get("conv1"),
+                "per-channel weight limits survive the round trip");
         la.model().close();
         lb.model().close();
     }

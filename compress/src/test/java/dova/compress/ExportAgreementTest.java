@@ -132,6 +132,7 @@ class ExportAgreementTest {
         IntegerModel m = Exporter.export(net, "lenet", bits, 12);
         dova.sim.model.Conv2d c = (dova.sim.model.Conv2d) m.layers().get(0);
         long expected = 0;
+        long[] perChannel = new long[c.outChannels()];
         int h = few.rows();
         int w = few.cols();
         for (int img = 0; img < few.count(); img++) {
@@ -149,7 +150,9 @@ class ExportAgreementTest {
                                 }
                             }
                         }
-                        expected += acc > FixedPoint.maxSigned(bits) || acc < FixedPoint.minSigned(bits) ? 1 : 0;
+                        int over = acc > FixedPoint.maxSigned(bits) || acc < FixedPoint.minSigned(bits) ? 1 : 0;
+                        expected += over;
+                        perChannel[oc] += over;
                     }
                 }
             }
@@ -159,11 +162,53 @@ class ExportAgreementTest {
             for (boolean aware : new boolean[] {true, false}) {
                 net.quantize(new QuantTarget(bits, 12, mode, true, aware, false));
                 net.state().resetOverflowCounts();
+                net.state().collectChannelOverflow = true;
                 loop.predict(few, 20);
+                net.state().collectChannelOverflow = false;
                 long[] counts = net.state().overflowCounts.get(c.name());
                 assertEquals(expected, counts[0], mode + (aware ? " simulated" : " exact sums"));
                 assertEquals((long) few.count() * c.outChannels() * h * w, counts[1]);
+                // per-channel narrowing reads the same count channel by channel
+                assertEquals(java.util.Arrays.toString(perChannel),
+                        java.util.Arrays.toString(net.state().channelOverflowCounts.get(c.name())), mode + " per channel");
             }
+        }
+    }
+
+    /**
+     * Per-channel weight limits (per-channel narrowing): every exported weight of channel c lies
+     * within its limit, the channels left alone keep their 127, and the export still agrees with
+     * the training-side simulation prediction for prediction at A32/M32.
+     */
+    @Test
+    void perChannelLimitsAreExportedAsTrainingSimulatesThem() {
+        QuantNet net = loop.net();
+        String layer = net.state().weightLimits.keySet().iterator().next();
+        int oc = (int) net.weight(layer).getArray().getShape().get(0);
+        int[] limits = new int[oc];
+        for (int c = 0; c < oc; c++) {
+            limits[c] = new int[] {127, 31, 7, 3}[c % 4];
+        }
+        net.state().channelLimits.put(layer, limits);
+        try {
+            net.quantize(new QuantTarget(32, 32, Overflow.WRAP, true, true, false));
+            int[] training = loop.predict(test, 100);
+            IntegerModel m = Exporter.export(net, "lenet", 32, 32);
+            dova.sim.model.Conv2d conv = (dova.sim.model.Conv2d) m.layers().get(0);
+            int per = conv.weights().length / oc;
+            for (int c = 0; c < oc; c++) {
+                int max = 0;
+                for (int i = c * per; i < (c + 1) * per; i++) {
+                    max = Math.max(max, Math.abs(conv.weights()[i]));
+                }
+                assertEquals(limits[c], max, "channel " + c + ": its largest weight sits at its own limit");
+            }
+            int[] sim = simulate(m, ProcessorConfig.baseline());
+            for (int i = 0; i < sim.length; i++) {
+                assertEquals(training[i], sim[i], "image " + i);
+            }
+        } finally {
+            net.state().channelLimits.clear();
         }
     }
 

@@ -69,6 +69,7 @@ public final class BatchNormFolding {
         }
         to.state().activationScales.putAll(from.state().activationScales);
         to.state().weightLimits.putAll(from.state().weightLimits);
+        from.state().channelLimits.forEach((k, v) -> to.state().channelLimits.put(k, v.clone()));
         to.state().activationBits.putAll(from.state().activationBits);
         return folded;
     }

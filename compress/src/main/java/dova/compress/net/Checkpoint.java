@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class Checkpoint {
     private static final int MAGIC = 0x444F5643; // "DOVC"
-    private static final int VERSION = 2; // 2: activation widths
+    private static final int VERSION = 3; // 2: activation widths; 3: per-channel weight limits
 
     private Checkpoint() {
     }
@@ -49,6 +49,14 @@ public final class Checkpoint {
                 out.writeUTF(e.getKey());
                 out.writeInt(e.getValue());
             }
+            out.writeInt(st.channelLimits.size());
+            for (Map.Entry<String, int[]> e : st.channelLimits.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().length);
+                for (int v : e.getValue()) {
+                    out.writeInt(v);
+                }
+            }
             out.writeInt(net.getDirectParameters().size());
             for (Parameter p : net.getDirectParameters().values()) {
                 NDArray a = p.getArray();
@@ -72,8 +80,8 @@ public final class Checkpoint {
             throw new IOException(file + ": not a dova checkpoint");
         }
         int version = in.readInt();
-        if (version != VERSION && version != 1) {
-            throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads 1 and " + VERSION);
+        if (version < 1 || version > VERSION) {
+            throw new IOException(file + ": unknown checkpoint version " + version + "; this build reads 1 to " + VERSION);
         }
         return version;
     }
@@ -124,6 +132,28 @@ public final class Checkpoint {
                     st.activationBits.put(in.readUTF(), in.readInt());
                 }
             }
+            if (version >= 3) {
+                int nc = in.readInt();
+                if (nc < 0 || nc > 4096) {
+                    throw new IOException(file + ": " + nc + " per-channel weight limit entries (corrupt checkpoint)");
+                }
+                for (int i = 0; i < nc; i++) {
+                    String layer = in.readUTF();
+                    int n = in.readInt();
+                    if (n < 1 || n > 65536) {
+                        throw new IOException(file + ": layer " + layer + " has " + n + " per-channel limits (corrupt checkpoint)");
+                    }
+                    int[] v = new int[n];
+                    for (int c = 0; c < n; c++) {
+                        v[c] = in.readInt();
+                        if (v[c] < 1 || v[c] > 127) {
+                            throw new IOException(file + ": layer " + layer + " channel " + c + " weight limit " + v[c]
+                                    + " outside [1, 127] (corrupt checkpoint)");
+                        }
+                    }
+                    st.channelLimits.put(layer, v);
+                }
+            }
             int np = in.readInt();
             if (np != net.getDirectParameters().size()) {
                 throw new IOException(file + ": " + np + " parameters, the network has " + net.getDirectParameters().size()
@@ -160,6 +190,8 @@ public final class Checkpoint {
             net.state().weightLimits.putAll(st.weightLimits);
             net.state().activationBits.clear();
             net.state().activationBits.putAll(st.activationBits);
+            net.state().channelLimits.clear();
+            net.state().channelLimits.putAll(st.channelLimits);
             return epoch;
         } catch (EOFException e) {
             throw new IOException(file + ": truncated checkpoint");

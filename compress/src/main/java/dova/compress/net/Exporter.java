@@ -78,7 +78,8 @@ public final class Exporter {
         float[] sw = layer.weightScales(WeightScales.channelMaxima(w, oc), () -> w, () -> bias, target);
         byte[] wq = new byte[w.length];
         for (int i = 0; i < w.length; i++) {
-            wq[i] = (byte) Math.max(-limit, Math.min(limit, Math.rint(w[i] / sw[i / per])));
+            int lim = layer.limit(i / per);
+            wq[i] = (byte) Math.max(-lim, Math.min(lim, Math.rint(w[i] / sw[i / per])));
         }
         double[] sxw = layer.biasScales(sw);
         int[] bq = new int[oc];

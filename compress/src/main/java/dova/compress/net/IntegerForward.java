@@ -100,7 +100,7 @@ final class IntegerForward {
             } else if (step instanceof QuantPlan.GlobalPool g) {
                 NDArray sum = x.sum(new int[] {2, 3}, true);
                 NDArray sumValue = sum.stopGradient();
-                NDArray held = accumulatorValues(sumValue, accMin, accMax, target.overflowAware(), null);
+                NDArray held = accumulatorValues(sumValue, accMin, accMax, target.overflowAware(), null, null);
                 float reff = (float) multiplier(g.realMultiplier());
                 x = requantize(sum, sumValue, held, SteOps.constant(sum, reff), g.lo(), g.hi());
             } else if (step instanceof QuantPlan.Save s) {
@@ -168,7 +168,9 @@ final class IntegerForward {
             counts = state.overflowCounts.computeIfAbsent(layer.name(), k -> new long[2]);
             counts[1] += acc.size();
         }
-        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), counts);
+        long[] channelCounts = counts != null && state.collectChannelOverflow
+                ? state.channelOverflowCounts.computeIfAbsent(layer.name(), k -> new long[oc]) : null;
+        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), counts, channelCounts);
         float[] reff = new float[oc];
         for (int c = 0; c < oc; c++) {
             reff[c] = (float) multiplier(sxw[c] / layer.outScale());
@@ -185,7 +187,8 @@ final class IntegerForward {
      * by group). Adds the number of sums outside A bits to {@code counts[0]} when non-null. Written
      * for speed: in-place steps on temporaries, float counts (comparisons to bool are slower).
      */
-    private NDArray accumulatorValues(NDArray value, double accMin, double accMax, boolean simulate, long[] counts) {
+    private NDArray accumulatorValues(NDArray value, double accMin, double accMax, boolean simulate, long[] counts,
+                                      long[] channelCounts) {
         if (!simulate && counts == null) {
             return value;
         }
@@ -194,6 +197,9 @@ final class IntegerForward {
             if (counts != null) {
                 try (NDArray diff = clamped.sub(value)) {
                     counts[0] += SteOps.countNonzero(diff);
+                    if (channelCounts != null) {
+                        SteOps.addNonzeroPerChannel(diff, channelCounts);
+                    }
                 }
             }
             if (simulate) {
@@ -208,6 +214,9 @@ final class IntegerForward {
         wraps = wraps.floor(); // how many times 2^A each sum wraps: non-zero exactly when it overflows
         if (counts != null) {
             counts[0] += SteOps.countNonzero(wraps);
+            if (channelCounts != null) {
+                SteOps.addNonzeroPerChannel(wraps, channelCounts);
+            }
         }
         wraps.muli(SteOps.constant(value, (float) span));
         NDArray held = value.sub(wraps);

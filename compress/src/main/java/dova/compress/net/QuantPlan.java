@@ -33,8 +33,13 @@ public final class QuantPlan {
      * A conv or dense layer: reads {@code in}, writes integers clamped to {@code [lo, hi]} at
      * {@code outScale} ({@code bits} wide), with integer weights in {@code [-weightLimit, weightLimit]}.
      */
-    public record Weighted(Op op, String name, boolean relu, Tensor in, double outScale, int bits, int weightLimit, int lo,
-                           int hi) implements Step {
+    public record Weighted(Op op, String name, boolean relu, Tensor in, double outScale, int bits, int weightLimit,
+                           int[] channelLimits, int lo, int hi) implements Step {
+        /** The limit of output channel {@code c}: its own where per-channel narrowing lowered it, else the layer's. */
+        public int limit(int c) {
+            return channelLimits != null ? channelLimits[c] : weightLimit;
+        }
+
         public Activation activation() {
             return relu ? Activation.RELU : Activation.NONE;
         }
@@ -47,7 +52,7 @@ public final class QuantPlan {
          */
         public float[] weightScales(float[] channelMaxima, java.util.function.Supplier<float[]> weights,
                                     java.util.function.Supplier<float[]> biases, QuantTarget target) {
-            float[] sw = WeightScales.scalesFromMaxima(channelMaxima, weightLimit);
+            float[] sw = WeightScales.scalesFromMaxima(channelMaxima, this::limit);
             if (target != null && target.guaranteed()) {
                 sw = WeightScales.guaranteedScales(weights.get(), biases.get(), sw, in.scale(), in.maxMagnitude(),
                         target.accumulatorBits());
@@ -140,7 +145,7 @@ public final class QuantPlan {
                 boolean relu = op instanceof Op.Conv c ? c.relu() : ((Op.Dense) op).relu();
                 int qmax = state.qmax(name, relu);
                 Weighted w = new Weighted(op, name, relu, x, scale(state, name), state.activationBits.getOrDefault(name, 8),
-                        state.weightLimits.get(name), relu ? 0 : -qmax - 1, qmax);
+                        state.weightLimits.get(name), state.channelLimits.get(name), relu ? 0 : -qmax - 1, qmax);
                 steps.add(w);
                 x = w.out();
             } else if (op instanceof Op.GlobalAvgPool g) {

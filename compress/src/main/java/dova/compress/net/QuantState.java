@@ -15,15 +15,31 @@ public final class QuantState {
     public final Map<String, Double> activationScales = new LinkedHashMap<>();
     /** Largest integer magnitude of each layer's weights (127 for 8 bits); overflow-aware training lowers it. */
     public final Map<String, Integer> weightLimits = new LinkedHashMap<>();
+    /**
+     * Per-channel weight limits where per-channel narrowing has lowered some channels below their
+     * layer's limit (absent: every channel has the layer's limit), by layer.
+     */
+    public final Map<String, int[]> channelLimits = new LinkedHashMap<>();
     /** Integer width of each conv / dense output (8 unless overflow-aware training narrowed it), by op name. */
     public final Map<String, Integer> activationBits = new LinkedHashMap<>();
     /** Calibration: sum of per-batch maxima and the batch count, by op name. */
     public final Map<String, double[]> observedMax = new LinkedHashMap<>();
     /** Outputs whose exact accumulator sum left the A-bit range, and outputs computed, by layer. */
     public final Map<String, long[]> overflowCounts = new LinkedHashMap<>();
+    /** Overflowed outputs per output channel, by layer (collected while per-channel narrowing is on). */
+    public final Map<String, long[]> channelOverflowCounts = new LinkedHashMap<>();
+    /** Whether the quantized forward collects {@link #channelOverflowCounts} (per-channel narrowing). */
+    public boolean collectChannelOverflow;
 
     public void resetOverflowCounts() {
         overflowCounts.clear();
+        channelOverflowCounts.clear();
+    }
+
+    /** The weight limit of channel {@code c} of {@code layer}: its own where narrowed, else the layer's. */
+    public int weightLimit(String layer, int c) {
+        int[] ch = channelLimits.get(layer);
+        return ch != null ? ch[c] : weightLimits.get(layer);
     }
 
     /** Overflowed outputs / all outputs over every layer since the last reset. */

@@ -84,6 +84,21 @@ final class SteOps {
      * (a boolean reduction is several times slower on this engine), temporaries freed at once.
      * Exact: every partial sum is an integer below 2^24 (float64 for larger tensors).
      */
+    /**
+     * Adds the non-zero elements of each channel (axis 1) of an integer-valued float tensor
+     * ({@code (N, C)} or {@code (N, C, H, W)}) to {@code counts[c]}; float ops only, as above.
+     */
+    static void addNonzeroPerChannel(NDArray v, long[] counts) {
+        int[] axes = v.getShape().dimension() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+        try (NDArray abs = v.abs(); NDArray one = abs.minimum(1f);
+             NDArray wide = one.toType(DataType.FLOAT64, false); NDArray sum = wide.sum(axes)) {
+            double[] per = sum.toDoubleArray();
+            for (int c = 0; c < per.length && c < counts.length; c++) {
+                counts[c] += Math.round(per[c]);
+            }
+        }
+    }
+
     static long countNonzero(NDArray v) {
         try (NDArray abs = v.abs(); NDArray one = abs.minimum(1f);
              NDArray wide = one.toType(v.size() < (1 << 24) ? DataType.FLOAT32 : DataType.FLOAT64, false);

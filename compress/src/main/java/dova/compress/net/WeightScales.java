@@ -25,13 +25,18 @@ public final class WeightScales {
 
     /** {@code max(maxima[c], 1e-8) / limit} in float32; non-finite maxima mean training diverged. */
     static float[] scalesFromMaxima(float[] maxima, int limit) {
+        return scalesFromMaxima(maxima, c -> limit);
+    }
+
+    /** As above with a limit per channel. */
+    static float[] scalesFromMaxima(float[] maxima, java.util.function.IntUnaryOperator limit) {
         float[] s = new float[maxima.length];
         for (int c = 0; c < maxima.length; c++) {
             if (!Float.isFinite(maxima[c])) {
                 throw new IllegalStateException("output channel " + c + " has non-finite weights: training diverged"
                         + " (try a lower learning rate)");
             }
-            s[c] = Math.max(maxima[c], 1e-8f) / (float) limit;
+            s[c] = Math.max(maxima[c], 1e-8f) / (float) limit.applyAsInt(c);
         }
         return s;
     }

@@ -119,6 +119,10 @@ public class CompressCommand implements Callable<Integer> {
     @Option(names = "--prune-ratio", defaultValue = "0", description = "share of channels to prune, 0 = none (default: ${DEFAULT-VALUE})")
     double pruneRatio;
 
+    @Option(names = "--per-channel-narrowing", description = "the overflow-aware schedule narrows the weight limit of each"
+            + " output channel that overflows instead of the whole layer's (the paper narrows per layer)")
+    boolean perChannelNarrowing;
+
     @Option(names = "--fine-tune-epochs", defaultValue = "0",
             description = "with --from: FP32 epochs at --qat-lr before quantization (the extra-epochs control; default: none)")
     int fineTuneEpochs;
@@ -127,7 +131,8 @@ public class CompressCommand implements Callable<Integer> {
         CompressOptions.Builder b = training.builder().optQatEpochs(qatEpochs).optQatLearningRate(qatLr)
                 .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
                 .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
-                .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio).optFineTuneEpochs(fineTuneEpochs);
+                .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio).optFineTuneEpochs(fineTuneEpochs)
+                .optPerChannelNarrowing(perChannelNarrowing);
         if (minWeightLimit != null) {
             b.optMinWeightLimit(minWeightLimit);
         }
