@@ -170,13 +170,51 @@ final class IntegerForward {
         }
         long[] channelCounts = counts != null && state.collectChannelOverflow
                 ? state.channelOverflowCounts.computeIfAbsent(layer.name(), k -> new long[oc]) : null;
-        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), counts, channelCounts);
+        // the layer that reads the image: count the outputs some prefix of whose canonical sum can
+        // leave A bits (the P/N bound), which the processor reports as events although the final
+        // sum fits; its few taps make the bound nearly exact there
+        boolean prefix = counts != null && target.overflowAware() && layer.op() instanceof Op.Conv
+                && layer.in().equals(QuantPlan.Tensor.IMAGE);
+        if (prefix) {
+            countPrefixRisk((Op.Conv) layer.op(), x, wq, bq, accMin, accMax, counts, channelCounts);
+        }
+        NDArray held = accumulatorValues(accValue, accMin, accMax, target.overflowAware(), prefix ? null : counts,
+                prefix ? null : channelCounts);
         float[] reff = new float[oc];
         for (int c = 0; c < oc; c++) {
             reff[c] = (float) multiplier(sxw[c] / layer.outScale());
         }
         Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
         return requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), layer.lo(), layer.hi());
+    }
+
+    /**
+     * Adds to {@code counts[0]} (and per channel) the outputs whose {@code [bias - N, bias + P]}
+     * leaves the A-bit range, {@code P = x.max(w,0)} and {@code N = x.max(-w,0)} (x >= 0): a
+     * superset of the outputs whose final sum overflows, and of those where any prefix of the
+     * canonical order does. Detached: no gradient.
+     */
+    private static void countPrefixRisk(Op.Conv conv, NDArray x, NDArray wq, NDArray bq, double accMin, double accMax,
+                                        long[] counts, long[] channelCounts) {
+        NDArray xv = x.stopGradient();
+        NDArray w = wq.stopGradient();
+        NDArray b = bq.stopGradient();
+        Shape stride = new Shape(conv.stride(), conv.stride());
+        Shape pad = new Shape(conv.pad(), conv.pad());
+        try (NDArray wPos = w.maximum(0f); NDArray wNegSigned = w.minimum(0f); NDArray wNeg = wNegSigned.neg();
+             NDArray zero = b.zerosLike();
+             NDArray p = Conv2d.conv2d(xv, wPos, zero, stride, pad, new Shape(1, 1), conv.groups()).singletonOrThrow();
+             NDArray n = Conv2d.conv2d(xv, wNeg, zero, stride, pad, new Shape(1, 1), conv.groups()).singletonOrThrow();
+             NDArray bb = b.reshape(1, -1, 1, 1);
+             NDArray hi = p.add(bb); NDArray lo = bb.sub(n);
+             NDArray overHi = hi.sub((float) accMax); NDArray overLo = lo.sub((float) accMin).neg();
+             NDArray rHi = ai.djl.nn.Activation.relu(overHi); NDArray rLo = ai.djl.nn.Activation.relu(overLo);
+             NDArray risk = rHi.add(rLo)) {
+            counts[0] += SteOps.countNonzero(risk);
+            if (channelCounts != null) {
+                SteOps.addNonzeroPerChannel(risk, channelCounts);
+            }
+        }
     }
 
     /**

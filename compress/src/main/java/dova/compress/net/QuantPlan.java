@@ -16,7 +16,8 @@ import java.util.Map;
 public final class QuantPlan {
     /** A tensor as the datapath holds it: its scale, whether it is unsigned, and its largest |integer|. */
     public record Tensor(double scale, boolean unsigned, int maxMagnitude) {
-        static final Tensor IMAGE = new Tensor(1 / 255.0, true, 255);
+        /** The input image: pixels 0..255 at 1/255. */
+        public static final Tensor IMAGE = new Tensor(1 / 255.0, true, 255);
 
         /** An 8-bit or narrowed tensor whose largest value is {@code qmax}. */
         static Tensor of(double scale, boolean unsigned, int qmax) {
