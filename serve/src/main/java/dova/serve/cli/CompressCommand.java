@@ -119,8 +119,9 @@ public class CompressCommand implements Callable<Integer> {
     @Option(names = "--prune-ratio", defaultValue = "0", description = "share of channels to prune, 0 = none (default: ${DEFAULT-VALUE})")
     double pruneRatio;
 
-    @Option(names = "--per-channel-narrowing", description = "the overflow-aware schedule narrows the weight limit of each"
-            + " output channel that overflows instead of the whole layer's (the paper narrows per layer)")
+    @Option(names = "--per-channel-narrowing", description = "experimental: the overflow-aware schedule narrows the weight"
+            + " limit of each output channel that overflows instead of the whole layer's (the paper narrows per layer);"
+            + " QAT of the converged ResNet at A16 WRAP diverged with it (docs/results/compression.md)")
     boolean perChannelNarrowing;
 
     @Option(names = "--fine-tune-epochs", defaultValue = "0",
