@@ -127,7 +127,7 @@ public final class Sweep {
             curves.computeIfAbsent(series, k -> new TreeMap<>()).put(x, 100 * r.accuracy());
         }
         LinePlot plot = new LinePlot(title, againstAccumulator ? "accumulator bits A" : "multiplier bits M", "accuracy %")
-                .percentAxis();
+                .percentAxis().categoricalX();
         int lo = Integer.MAX_VALUE;
         int hi = Integer.MIN_VALUE;
         for (var e : curves.entrySet()) {

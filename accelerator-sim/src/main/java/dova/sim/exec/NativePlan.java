@@ -293,8 +293,10 @@ final class NativePlan {
             u8Layers++;
             u8GroupedLayers += mode == 2 ? 1 : 0;
         }
-        if (u8 && inC % 4 != 0) {
-            direct = 0; // a quad of the row would straddle two taps or pixels: im2col builds the rows
+        if (u8 && mode == 0 && (inC % 4 != 0 || (direct == 2 && inC <= 8))) {
+            // a quad would straddle two taps or pixels, or a tap holds too few quads for the kernel's
+            // per-tap set-up to pay (an RGB stem): im2col builds contiguous rows of all taps
+            direct = 0;
         }
         byte[] packed8 = new byte[u8 ? np * kq4 : 0];
         if (u8) {

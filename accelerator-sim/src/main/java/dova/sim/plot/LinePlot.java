@@ -42,6 +42,7 @@ public final class LinePlot {
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
     private boolean percent;
+    private boolean categorical;
     private String subtitle;
 
     public LinePlot(String title, String xLabel, String yLabel) {
@@ -67,6 +68,16 @@ public final class LinePlot {
     /** The y axis is a percentage: 0 to 100. */
     public LinePlot percentAxis() {
         percent = true;
+        return this;
+    }
+
+    /**
+     * The x values are categories (bit widths): equally spaced in their order, labelled with their
+     * values, lines joining neighbouring measured categories only; series that share a point are
+     * drawn side by side (a small horizontal offset each) so that none hides another.
+     */
+    public LinePlot categoricalX() {
+        categorical = true;
         return this;
     }
 
@@ -117,16 +128,32 @@ public final class LinePlot {
                 drawn.add(s);
             }
         }
+        java.util.TreeSet<Double> categories = new java.util.TreeSet<>();
+        int measured = 0;
+        for (Series s : drawn) {
+            if (!s.reference) {
+                for (double v : s.x) {
+                    categories.add(v);
+                }
+                measured++;
+            }
+        }
+        List<Double> cats = new ArrayList<>(categories);
+        double spread = Math.min(0.36, 0.07 * Math.max(0, measured - 1));
         List<Boolean> isReference = new ArrayList<>();
+        int k = 0;
         for (Series s : drawn) {
             XYSeries xy = new XYSeries(s.name, false, true);
             if (s.reference) {
-                xy.add(xmin, s.y[0]);
-                xy.add(xmax, s.y[0]);
+                xy.add(categorical ? -0.5 : xmin, s.y[0]);
+                xy.add(categorical ? cats.size() - 0.5 : xmax, s.y[0]);
             } else {
+                double dodge = measured <= 1 ? 0 : -spread / 2 + spread * k / (measured - 1);
                 for (int i = 0; i < s.x.length; i++) {
-                    xy.add(s.x[i], Double.isFinite(s.y[i]) ? Double.valueOf(s.y[i]) : null); // null breaks the line
+                    double x = categorical ? cats.indexOf(s.x[i]) + dodge : s.x[i];
+                    xy.add(x, Double.isFinite(s.y[i]) ? Double.valueOf(s.y[i]) : null); // null breaks the line
                 }
+                k++;
             }
             data.addSeries(xy);
             isReference.add(s.reference);
@@ -151,7 +178,9 @@ public final class LinePlot {
                 r.setSeriesStroke(i, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                         new float[] {6f, 4f}, 0f));
             } else {
-                r.setSeriesShape(i, i < COLOURS.length ? new Ellipse2D.Double(-3.5, -3.5, 7, 7) : SHAPES[i % SHAPES.length]);
+                // a marker shape of its own for every series (and the colour): coinciding series stay apart
+                r.setSeriesShape(i, categorical || i >= COLOURS.length ? SHAPES[i % SHAPES.length]
+                        : new Ellipse2D.Double(-3.5, -3.5, 7, 7));
                 if (i >= COLOURS.length) {
                     r.setSeriesStroke(i, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
                             new float[] {8f, 3f}, 0f));
@@ -161,14 +190,29 @@ public final class LinePlot {
             }
         }
         plot.setRenderer(r);
+        if (categorical && !cats.isEmpty()) {
+            String[] labels = new String[cats.size()];
+            for (int i = 0; i < labels.length; i++) {
+                double v = cats.get(i);
+                labels[i] = v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+            }
+            org.jfree.chart.axis.SymbolAxis sx = new org.jfree.chart.axis.SymbolAxis(xLabel + " (measured widths)", labels);
+            sx.setRange(-0.5, labels.length - 0.5);
+            sx.setGridBandsVisible(false);
+            plot.setDomainAxis(sx);
+        }
         NumberAxis x = (NumberAxis) plot.getDomainAxis();
-        if (integerX) {
+        if (categorical) {
+            // set above
+        } else if (integerX) {
             x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
             if (xmax - xmin <= 40) {
                 x.setTickUnit(new NumberTickUnit(xmax - xmin <= 12 ? 1 : xmax - xmin <= 24 ? 2 : 5));
             }
         }
-        x.setRange(xmin - Math.max(0.5, (xmax - xmin) * 0.03), xmax + Math.max(0.5, (xmax - xmin) * 0.03));
+        if (!categorical) {
+            x.setRange(xmin - Math.max(0.5, (xmax - xmin) * 0.03), xmax + Math.max(0.5, (xmax - xmin) * 0.03));
+        }
         NumberAxis y = (NumberAxis) plot.getRangeAxis();
         y.setAutoRangeIncludesZero(false);
         if (percent) {
