@@ -41,6 +41,7 @@ public final class Simulation {
         int classes = model.outputSpec().channels();
         long[][][] confusion = new long[workers][classes][classes];
         long[] withOverflow = new long[workers];
+        int[] predictions = new int[count];
         long start = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "simulate");
@@ -56,6 +57,7 @@ public final class Simulation {
                     for (int i = worker; i < count; i += workers) {
                         long before = e.totalOverflowEvents();
                         int predicted = e.run(pixels, i * size);
+                        predictions[i] = predicted;
                         int label = labels[i] & 0xff;
                         if (predicted == label) {
                             correct[worker]++;
@@ -107,6 +109,6 @@ public final class Simulation {
         }
         List<String> names = fitted.layers().stream().map(Layer::name).toList();
         return new SimulationResult(model.name(), config, count, totalCorrect, names, events, totalWithOverflow,
-                CostModel.evaluate(fitted, config), count / Math.max(seconds, 1e-9), matrix);
+                CostModel.evaluate(fitted, config), count / Math.max(seconds, 1e-9), matrix, predictions);
     }
 }

@@ -10,10 +10,37 @@ import java.util.List;
  * @param overflowEventsPerLayer summed over all images, indexed like {@code layerNames}
  * @param imagesPerSecond simulator throughput of this run (wall clock, all threads)
  * @param confusion {@code confusion[label][predicted]} image counts (labels beyond the model's classes left out)
+ * @param predictions the predicted class of every image, in order
  */
 public record SimulationResult(String model, ProcessorConfig config, int images, int correct, List<String> layerNames,
                                long[] overflowEventsPerLayer, long imagesWithOverflow, CostReport cost,
-                               double imagesPerSecond, long[][] confusion) {
+                               double imagesPerSecond, long[][] confusion, int[] predictions) {
+    /** How {@code this}'s predictions differ from {@code other}'s on the same images. */
+    public record Changed(int changed, int rightOnlyInOther, int rightOnlyHere) {
+    }
+
+    /**
+     * The images whose prediction differs from {@code other}'s (the same images, for example the
+     * same model at A32), and of those how many only {@code other} or only this run got right.
+     */
+    public Changed changedAgainst(SimulationResult other, byte[] labels) {
+        if (other.images != images) {
+            throw new IllegalArgumentException("cannot compare runs over " + images + " and " + other.images + " images");
+        }
+        int changed = 0;
+        int otherRight = 0;
+        int hereRight = 0;
+        for (int i = 0; i < images; i++) {
+            if (predictions[i] != other.predictions[i]) {
+                changed++;
+                int label = labels[i] & 0xff;
+                otherRight += other.predictions[i] == label ? 1 : 0;
+                hereRight += predictions[i] == label ? 1 : 0;
+            }
+        }
+        return new Changed(changed, otherRight, hereRight);
+    }
+
     /** Accuracy on the images labelled {@code c} (NaN when there are none). */
     public double classAccuracy(int c) {
         long all = 0;

@@ -106,17 +106,20 @@ public final class SimulateCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9);
         }
         System.out.print(Reports.table(results));
+        SimulationResult last = results.get(results.size() - 1);
         if (prof != dova.sim.DatapathProfile.PROCESSOR && !noBaseline) {
             // the images whose prediction the profile's datapath changes against exact int32 accumulation
-            dova.sim.exec.Executor a = dova.sim.exec.Executor.fast(m, baseline);
-            dova.sim.exec.Executor b = dova.sim.exec.Executor.fast(m, cfg);
-            int changed = 0;
-            int size = m.inputSpec().size();
-            for (int i = 0; i < test.count(); i++) {
-                changed += a.run(test.pixels(), i * size) != b.run(test.pixels(), i * size) ? 1 : 0;
-            }
-            System.out.printf(Locale.ROOT, "%s against x86-vnni: %d of %d predictions change (%.2f%%)%n", prof.id(), changed,
-                    test.count(), 100.0 * changed / test.count());
+            SimulationResult.Changed ch = last.changedAgainst(results.get(0), test.labels());
+            System.out.printf(Locale.ROOT, "%s against x86-vnni: %d of %d predictions change (%.2f%%)%n", prof.id(),
+                    ch.changed(), test.count(), 100.0 * ch.changed() / test.count());
+        } else if (!noBaseline && cfg.accumulatorBits() < 32) {
+            // what the narrow accumulator alone changes: the same model at A32 with the same multipliers
+            ProcessorConfig wide = cfg.withAccumulator(32, cfg.overflow());
+            SimulationResult w = Simulation.run(m, wide, test.pixels(), test.labels(), test.count(), threads, null);
+            SimulationResult.Changed ch = last.changedAgainst(w, test.labels());
+            System.out.printf(Locale.ROOT, "%s against %s: %d of %d predictions change (%d right only at A32, %d right only"
+                    + " at A%d); %d images have overflow events%n", cfg.label(), wide.label(), ch.changed(), test.count(),
+                    ch.rightOnlyInOther(), ch.rightOnlyHere(), cfg.accumulatorBits(), last.imagesWithOverflow());
         }
         List<String> names = ModelUse.classNames(m, data);
         SimulationResult chosen = results.get(results.size() - 1);
