@@ -29,7 +29,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
                               Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own,
-                              boolean perChannelNarrowing) {
+                              boolean perChannelNarrowing, int weightBits) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
         if (architecture == null || (dataSet == null && own == null) || dataDir == null || outDir == null
@@ -59,6 +59,9 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         }
         if (minWeightLimit < 1 || minWeightLimit > 127) {
             throw new IllegalArgumentException("--min-weight-limit must be in [1, 127], got " + minWeightLimit);
+        }
+        if (weightBits < 2 || weightBits > 8) {
+            throw new IllegalArgumentException("--weight-bits must be in [2, 8], got " + weightBits);
         }
         if (minActivationBits < 2 || minActivationBits > 8) {
             throw new IllegalArgumentException("--min-activation-bits must be in [2, 8], got " + minActivationBits);
@@ -140,6 +143,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private int fineTuneEpochs;
         private TrainingData own;
         private boolean perChannelNarrowing;
+        private int weightBits = 8;
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -159,6 +163,15 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
          */
         public Builder optPerChannelNarrowing(boolean v) {
             perChannelNarrowing = v;
+            return this;
+        }
+
+        /**
+         * Integer weight width of the exported model, 2 to 8; default 8. Below 8 every layer's weight
+         * limit starts at {@code 2^(bits-1) - 1} (7 bits: ONNX Runtime's {@code reduce_range}).
+         */
+        public Builder optWeightBits(int v) {
+            weightBits = v;
             return this;
         }
 
@@ -322,7 +335,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
-                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing);
+                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing, weightBits);
         }
     }
 }

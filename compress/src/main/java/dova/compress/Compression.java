@@ -42,8 +42,9 @@ public final class Compression {
 
     public static String name(CompressOptions o) {
         // the variants that change what is trained carry a suffix; the paper's method has none
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
+                o.weightBits() < 8 ? "-w" + o.weightBits() : "",
                 o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
                 o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
                 o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "", o.perChannelNarrowing() ? "-per-channel" : "");
@@ -115,6 +116,11 @@ public final class Compression {
                         100 * TrainingLoop.accuracy(loop.predict(test, 250), test));
             }
 
+            if (o.weightBits() < 8) {
+                int limit = (1 << (o.weightBits() - 1)) - 1;
+                net.state().weightLimits.replaceAll((layer, v) -> Math.min(v, limit));
+                log.printf("weights: %d bits (integer weights in [-%d, %d]) in every layer%n", o.weightBits(), limit, limit);
+            }
             loop.calibrate(train.head(CALIBRATION_IMAGES), 256);
             QuantState st = net.state();
             IntegerModel naive = null;

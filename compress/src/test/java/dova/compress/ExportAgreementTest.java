@@ -226,6 +226,40 @@ class ExportAgreementTest {
         }
     }
 
+    /**
+     * 7-bit weights (--weight-bits 7, ONNX Runtime's reduce_range): every exported weight within
+     * +-63, so no vpmaddubsw pair sum of 8-bit inputs can saturate (2 x 255 x 63 = 32,130): the
+     * x86-avx2 profile counts no pair saturation and predicts as exact int32 accumulation does.
+     */
+    @Test
+    void sevenBitWeightsNeverSaturateTheAvx2PairStage() {
+        QuantNet net = loop.net();
+        java.util.Map<String, Integer> saved = new java.util.LinkedHashMap<>(net.state().weightLimits);
+        try {
+            net.state().weightLimits.replaceAll((k, v) -> 63);
+            net.quantize(new QuantTarget(32, 12, Overflow.WRAP, true, true, false));
+            IntegerModel m = Exporter.export(net, "lenet-w7", 32, 12);
+            for (var l : m.layers()) {
+                if (l instanceof dova.sim.model.Conv2d c) {
+                    for (byte w : c.weights()) {
+                        assertTrue(Math.abs(w) <= 63, c.name() + ": weight " + w);
+                    }
+                }
+            }
+            ProcessorConfig exact = dova.sim.DatapathProfile.X86_VNNI.apply(ProcessorConfig.baseline().withMultiplierBits(12));
+            ProcessorConfig avx2 = dova.sim.DatapathProfile.X86_AVX2.apply(ProcessorConfig.baseline().withMultiplierBits(12));
+            Executor a = Executor.reference(m, exact);
+            Executor b = Executor.reference(m, avx2);
+            LabelledImages few = test.head(100);
+            for (int i = 0; i < few.count(); i++) {
+                assertEquals(a.run(few.pixels(), i * 784), b.run(few.pixels(), i * 784), "image " + i);
+            }
+            assertEquals(0, b.totalOverflowEvents(), "no pair saturates with 7-bit weights");
+        } finally {
+            net.state().weightLimits.putAll(saved);
+        }
+    }
+
     @Test
     void fp32TrainingLearnsSomething() {
         loop.net().setMode(QuantNet.Mode.FP32);

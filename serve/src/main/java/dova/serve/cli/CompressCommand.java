@@ -64,13 +64,17 @@ public class CompressCommand implements Callable<Integer> {
         @Option(names = "--train-limit", defaultValue = "0", description = "first N training images only (default: all)")
         int trainLimit;
 
+        @Option(names = "--weight-bits", defaultValue = "8", description = "integer weight width, 2 to 8; 7 is ONNX"
+                + " Runtime's reduce_range, whose weights no vpmaddubsw pair sum can saturate (default: ${DEFAULT-VALUE})")
+        int weightBits;
+
         CompressOptions.Builder builder() throws java.io.IOException {
             TrainingData d = data.data();
             CompressOptions.Builder b = CompressOptions.builder().setArchitecture(Architecture.parse(model));
             b = d.named() != null ? b.setDataSet(d.named()).optDataDir(data.named.dataDir) : b.optOwnData(d);
             b.optOutDir(out).optFp32Epochs(epochs)
                     .optBatchSize(batch).optLearningRate(lr).optSeed(seed).optAccumulatorBits(accBits).optMultiplierBits(mulBits)
-                    .optOverflow(Overflow.parse(overflow)).optTrainLimit(trainLimit);
+                    .optOverflow(Overflow.parse(overflow)).optTrainLimit(trainLimit).optWeightBits(weightBits);
             return from == null ? b : b.optFp32Checkpoint(from);
         }
     }
