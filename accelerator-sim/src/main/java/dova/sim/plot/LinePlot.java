@@ -107,19 +107,21 @@ public final class LinePlot {
         // a percent axis is 0-100, unless every measured value lies above 90: then zoomed to them, and
         // reference lines below the zoomed range (chance) are left out rather than drawn off the plot
         double zoomFrom = Double.NaN;
+        double zoomTo = 100;
         if (percent) {
             double lo = Double.POSITIVE_INFINITY;
+            double hi = Double.NEGATIVE_INFINITY;
             for (Series s : series) {
-                if (!s.reference) {
-                    for (double v : s.y) {
-                        if (Double.isFinite(v)) {
-                            lo = Math.min(lo, v);
-                        }
+                for (double v : s.y) {
+                    if (Double.isFinite(v)) {
+                        hi = Math.max(hi, v); // reference lines too: FP32 stays on the plot
+                        lo = s.reference ? lo : Math.min(lo, v);
                     }
                 }
             }
             if (lo > 90 && Double.isFinite(lo)) {
                 zoomFrom = Math.floor(lo * 2 - 1) / 2;
+                zoomTo = Math.min(100, Math.ceil(hi * 2 + 1) / 2);
             }
         }
         List<Series> drawn = new ArrayList<>();
@@ -217,8 +219,8 @@ public final class LinePlot {
         y.setAutoRangeIncludesZero(false);
         if (percent) {
             if (!Double.isNaN(zoomFrom)) {
-                y.setRange(zoomFrom, 100);
-                y.setLabel(yLabel + " (zoomed: " + zoomFrom + " to 100)");
+                y.setRange(zoomFrom, zoomTo);
+                y.setLabel(yLabel + " (zoomed: " + zoomFrom + " to " + zoomTo + ")");
             } else {
                 y.setRange(0, 100);
                 y.setTickUnit(new NumberTickUnit(10));
