@@ -29,7 +29,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
                               Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own,
-                              boolean perChannelNarrowing, int weightBits) {
+                              boolean perChannelNarrowing, int weightBits, boolean prefixBoundEverywhere) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
         if (architecture == null || (dataSet == null && own == null) || dataDir == null || outDir == null
@@ -144,6 +144,7 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private TrainingData own;
         private boolean perChannelNarrowing;
         private int weightBits = 8;
+        private boolean prefixBoundEverywhere;
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -172,6 +173,15 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
          */
         public Builder optWeightBits(int v) {
             weightBits = v;
+            return this;
+        }
+
+        /**
+         * Overflow-aware training counts, for every conv, the outputs whose P/N bound leaves A bits
+         * (some prefix of the canonical sum may overflow), not only for the one that reads the image.
+         */
+        public Builder optPrefixBoundEverywhere(boolean v) {
+            prefixBoundEverywhere = v;
             return this;
         }
 
@@ -335,7 +345,8 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
-                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing, weightBits);
+                    pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing, weightBits,
+                    prefixBoundEverywhere);
         }
     }
 }

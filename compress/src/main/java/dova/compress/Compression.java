@@ -42,12 +42,13 @@ public final class Compression {
 
     public static String name(CompressOptions o) {
         // the variants that change what is trained carry a suffix; the paper's method has none
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
                 o.weightBits() < 8 ? "-w" + o.weightBits() : "",
                 o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
                 o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
-                o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "", o.perChannelNarrowing() ? "-per-channel" : "");
+                o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "", o.perChannelNarrowing() ? "-per-channel" : "",
+                o.prefixBoundEverywhere() ? "-prefix-bound" : "");
     }
 
     private static long parameters(QuantNet net) {
@@ -135,6 +136,7 @@ public final class Compression {
             net.quantize(o.target());
             QuantNet qnet = net;
             qnet.state().collectChannelOverflow = o.perChannelNarrowing();
+            qnet.state().prefixBoundEverywhere = o.prefixBoundEverywhere();
             Schedule schedule = new Schedule(qnet, o, log);
             if (o.overflowAware()) {
                 schedule.warmStart(loop, train.head(CALIBRATION_IMAGES));

@@ -260,6 +260,29 @@ class ExportAgreementTest {
         }
     }
 
+    /**
+     * With the P/N bound counted for every conv (--prefix-bound-everywhere), a deeper layer's count
+     * is a superset of its final-sum count, and larger for this naive model at 16 bits (prefixes
+     * that leave the range and come back); the first layer's count is the same either way.
+     */
+    @Test
+    void prefixBoundEverywhereCountsMoreThanFinalSumsInDeeperLayers() {
+        QuantNet net = loop.net();
+        LabelledImages few = test.head(40);
+        net.quantize(new QuantTarget(16, 12, Overflow.WRAP, true, true, false));
+        long[][] counts = new long[2][];
+        for (int k = 0; k < 2; k++) {
+            net.state().prefixBoundEverywhere = k == 1;
+            net.state().resetOverflowCounts();
+            loop.predict(few, 20);
+            counts[k] = new long[] {net.state().overflowCounts.get("conv1")[0], net.state().overflowCounts.get("conv2")[0]};
+        }
+        net.state().prefixBoundEverywhere = false;
+        assertEquals(counts[0][0], counts[1][0], "conv1 reads the image: the P/N bound either way");
+        assertTrue(counts[1][1] > counts[0][1], "conv2: " + counts[1][1] + " outputs at risk against " + counts[0][1]
+                + " final sums outside 16 bits");
+    }
+
     @Test
     void fp32TrainingLearnsSomething() {
         loop.net().setMode(QuantNet.Mode.FP32);

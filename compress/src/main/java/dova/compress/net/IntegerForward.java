@@ -174,7 +174,7 @@ final class IntegerForward {
         // leave A bits (the P/N bound), which the processor reports as events although the final
         // sum fits; its few taps make the bound nearly exact there
         boolean prefix = counts != null && target.overflowAware() && layer.op() instanceof Op.Conv
-                && layer.in().equals(QuantPlan.Tensor.IMAGE);
+                && (layer.in().equals(QuantPlan.Tensor.IMAGE) || state.prefixBoundEverywhere) && layer.in().unsigned();
         if (prefix) {
             countPrefixRisk((Op.Conv) layer.op(), x, wq, bq, accMin, accMax, counts, channelCounts);
         }

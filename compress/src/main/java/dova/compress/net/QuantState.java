@@ -30,6 +30,11 @@ public final class QuantState {
     public final Map<String, long[]> channelOverflowCounts = new LinkedHashMap<>();
     /** Whether the quantized forward collects {@link #channelOverflowCounts} (per-channel narrowing). */
     public boolean collectChannelOverflow;
+    /**
+     * Whether overflow-aware training counts the P/N bound (any prefix may overflow) for every conv,
+     * not only for the one that reads the image.
+     */
+    public boolean prefixBoundEverywhere;
 
     public void resetOverflowCounts() {
         overflowCounts.clear();

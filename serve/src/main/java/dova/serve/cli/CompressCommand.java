@@ -128,6 +128,11 @@ public class CompressCommand implements Callable<Integer> {
             + " QAT of the converged ResNet at A16 WRAP diverged with it (docs/results/compression.md)")
     boolean perChannelNarrowing;
 
+    @Option(names = "--prefix-bound-everywhere", description = "overflow-aware training counts, for every conv, the"
+            + " outputs some prefix of whose sum may leave A bits (the P/N bound), as the processor counts events; by default"
+            + " only for the layer that reads the image (elsewhere final sums)")
+    boolean prefixBoundEverywhere;
+
     @Option(names = "--fine-tune-epochs", defaultValue = "0",
             description = "with --from: FP32 epochs at --qat-lr before quantization (the extra-epochs control; default: none)")
     int fineTuneEpochs;
@@ -137,7 +142,7 @@ public class CompressCommand implements Callable<Integer> {
                 .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
                 .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
                 .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio).optFineTuneEpochs(fineTuneEpochs)
-                .optPerChannelNarrowing(perChannelNarrowing);
+                .optPerChannelNarrowing(perChannelNarrowing).optPrefixBoundEverywhere(prefixBoundEverywhere);
         if (minWeightLimit != null) {
             b.optMinWeightLimit(minWeightLimit);
         }
