@@ -87,6 +87,15 @@ public final class LinePlot {
         return this;
     }
 
+    /**
+     * The zoomed range of a percent axis whose values lie in {@code [lo, hi]} (all above 90): from
+     * the half point at least half a point below {@code lo} to the next half point above {@code hi},
+     * at most 100.
+     */
+    static double[] zoom(double lo, double hi) {
+        return new double[] {Math.floor(lo * 2 - 1) / 2, Math.min(100, Math.floor(hi * 2 + 1) / 2)};
+    }
+
     public void write(Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
@@ -120,8 +129,9 @@ public final class LinePlot {
                 }
             }
             if (lo > 90 && Double.isFinite(lo)) {
-                zoomFrom = Math.floor(lo * 2 - 1) / 2;
-                zoomTo = Math.min(100, Math.ceil(hi * 2 + 1) / 2);
+                double[] z = zoom(lo, hi);
+                zoomFrom = z[0];
+                zoomTo = z[1];
             }
         }
         List<Series> drawn = new ArrayList<>();

@@ -42,4 +42,12 @@ class LinePlotTest {
         assertTrue(visible > 3 * hiddenWithoutDodge, "and far more of it than when the first is drawn over it: " + visible
                 + " against " + hiddenWithoutDodge);
     }
+
+    @Test
+    void zoomedPercentAxisHugsTheData() {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {98.0, 99.5}, LinePlot.zoom(98.71, 99.03));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {89.5, 91.5}, LinePlot.zoom(90.12, 91.22));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {98.5, 100}, LinePlot.zoom(99.2, 99.9));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {91.0, 92.0}, LinePlot.zoom(91.5, 91.5));
+    }
 }
