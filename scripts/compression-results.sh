@@ -11,11 +11,17 @@ export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-$data"
 rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
 out="out/results/$data"
 mkdir -p "$out" docs/results
-fp32="$out/lenet-$data-fp32.ckpt"
+# the FP32 run in its own folder: its post-training-quantized export is not a compressed model, and
+# the sweep reads every model in $out (an earlier layout kept it there: moved)
+mkdir -p "$out/fp32"
+for f in "$out"/lenet-$data-fp32.ckpt "$out"/lenet-$data-a32m32-wrap*.* "$out/train.log"; do
+  [ -e "$f" ] && mv "$f" "$out/fp32/"
+done
+fp32="$out/fp32/lenet-$data-fp32.ckpt"
 common=(--model lenet --data "$data" --qat-epochs 2 --mul-bits 12 --seed 1)
 if [ ! -f "$fp32" ]; then
-  ./dova train --model lenet --data "$data" --epochs 3 --acc-bits 32 --mul-bits 32 --seed 1 --out "$out" \
-    | tee "$out/train.log"
+  ./dova train --model lenet --data "$data" --epochs 3 --acc-bits 32 --mul-bits 32 --seed 1 --out "$out/fp32" \
+    | tee "$out/fp32/train.log"
 fi
 for mode in wrap saturate; do
   for acc in 32 16 14 12; do
