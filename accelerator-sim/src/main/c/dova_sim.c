@@ -528,28 +528,30 @@ static inline int finish_rows_avx2(const Ctx *c, const Dense *d, int oc0, int32_
 }
 #endif
 
-/* Builds the A rows of output pixels [p0, p0 + count) into the tile (canonical (ky, kx, c) order, zero padding). */
-static void im2col_tile(const Ctx *c, const Dense *d, int p0, int count, int16_t *tile) {
-    const int16_t *x = A16(d->in_off);
+/*
+ * Builds the A rows of output pixels [p0, p0 + count) into the tile (canonical (ky, kx, c) order,
+ * zero padding): rows of `row_len` elements of `es` bytes from the NHWC input `x` (int16 rows of kp
+ * elements, or a u8 layer's uint8 rows of kq), the row's tail past k zeroed.
+ */
+static void im2col_tile(const Dense *d, const char *x, int es, int row_len, int p0, int count, char *tile) {
+    size_t tap_bytes = (size_t)d->in_c * es;
     for (int r = 0; r < count; r++) {
         int p = p0 + r;
         int oy = p / d->out_w, ox = p % d->out_w;
-        int16_t *dst = tile + (size_t)r * d->kp;
+        char *dst = tile + (size_t)r * row_len * es;
         for (int fy = 0; fy < d->kh; fy++) {
             int iy = oy * d->sh - d->ph + fy;
             for (int fx = 0; fx < d->kw; fx++) {
                 int ix = ox * d->sw - d->pw + fx;
-                int16_t *t = dst + (fy * d->kw + fx) * d->in_c;
+                char *t = dst + (size_t)(fy * d->kw + fx) * tap_bytes;
                 if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
-                    memset(t, 0, sizeof(int16_t) * d->in_c);
+                    memset(t, 0, tap_bytes);
                 } else {
-                    memcpy(t, x + ((size_t)iy * d->in_w + ix) * d->in_c, sizeof(int16_t) * d->in_c);
+                    memcpy(t, x + ((size_t)iy * d->in_w + ix) * tap_bytes, tap_bytes);
                 }
             }
         }
-        if (d->kp > d->k) {
-            dst[d->k] = 0;
-        }
+        memset(dst + (size_t)d->k * es, 0, (size_t)(row_len - d->k) * es);
     }
 }
 
@@ -568,34 +570,6 @@ static void to_u8(const int16_t *x, uint8_t *y, size_t n) {
     }
 }
 
-/* im2col_tile for uint8 rows of kq bytes (u8 layers whose channels are not a multiple of 4). */
-static void im2col_tile_u8(const Dense *d, const uint8_t *x, int p0, int count, uint8_t *tile) {
-    for (int r = 0; r < count; r++) {
-        int p = p0 + r;
-        int oy = p / d->out_w, ox = p % d->out_w;
-        uint8_t *dst = tile + (size_t)r * d->kq;
-        for (int fy = 0; fy < d->kh; fy++) {
-            int iy = oy * d->sh - d->ph + fy;
-            for (int fx = 0; fx < d->kw; fx++) {
-                int ix = ox * d->sw - d->pw + fx;
-                uint8_t *t = dst + (fy * d->kw + fx) * d->in_c;
-                if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
-                    for (int q = 0; q < d->in_c; q++) {
-                        t[q] = 0;
-                    }
-                } else {
-                    const uint8_t *src = x + ((size_t)iy * d->in_w + ix) * d->in_c;
-                    for (int q = 0; q < d->in_c; q++) {
-                        t[q] = src[q];
-                    }
-                }
-            }
-        }
-        for (int q = d->k; q < d->kq; q++) {
-            dst[q] = 0;
-        }
-    }
-}
 
 static void conv_dense(const Ctx *c, const int32_t *w) {
     Dense d;
@@ -672,14 +646,14 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 }
             } else if (d.u8) {
                 uint8_t *tile8 = (uint8_t *)tile;
-                im2col_tile_u8(&d, (const uint8_t *)xb, p0, count, tile8);
+                im2col_tile(&d, xb, 1, d.kq, p0, count, (char *)tile8);
                 op.taps = 1;
                 op.pairs = d.kq / 4;
                 for (int r = 0; r < MR; r++) {
                     op.rows[r] = tile8 + (size_t)(r < count ? r : count - 1) * d.kq;
                 }
             } else {
-                im2col_tile(c, &d, p0, count, tile);
+                im2col_tile(&d, xb, 2, d.kp, p0, count, (char *)tile);
                 built = 1;
                 op.taps = 1;
                 op.pairs = kpairs;

@@ -6,11 +6,9 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
 
 /**
  * A confusion matrix as PNG: one cell per (label, predicted) pair, shaded by the share of the
@@ -89,11 +87,7 @@ public final class ConfusionPlot {
         } finally {
             g.dispose();
         }
-        Path parent = png.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ImageIO.write(img, "png", png.toFile());
+        Png.write(img, png);
     }
 
     private static String label(List<String> names, int i) {

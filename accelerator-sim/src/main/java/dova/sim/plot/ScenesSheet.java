@@ -8,10 +8,8 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG sheet of sample scenes: each scene as its grey image with the ground-truth boxes and
@@ -87,10 +85,6 @@ public final class ScenesSheet {
         } finally {
             g.dispose();
         }
-        Path parent = png.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        ImageIO.write(img, "png", png.toFile());
+        Png.write(img, png);
     }
 }

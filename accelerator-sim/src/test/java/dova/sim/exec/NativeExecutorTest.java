@@ -56,17 +56,7 @@ class NativeExecutorTest {
         for (int isa : isas()) {
             Executor ref = Executor.reference(model, cfg);
             Executor nat = new NativeExecutor(model, cfg, isa);
-            Random rnd = new Random(seed);
-            for (int image = 0; image < 4; image++) {
-                byte[] px = RandomModels.image(rnd, model);
-                int a = ref.run(px, 0);
-                int b = nat.run(px, 0);
-                for (int t = 0; t < ref.model().tensors().size(); t++) {
-                    assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t),
-                            "isa " + isa + ": tensor " + ref.model().tensor(t).name() + " differs on image " + image);
-                }
-                assertEquals(a, b);
-            }
+            assertSameOnImages(model, ref, nat, seed, "isa " + isa);
             assertArrayEquals(ref.overflowEvents(), nat.overflowEvents(), "isa " + isa + ": overflow counts per layer differ");
         }
     }
@@ -110,32 +100,17 @@ class NativeExecutorTest {
     /**
      * u8 mode (vpmaddubsw on uint8 rows) where no weight pair can saturate its int16 sum: 7-bit
      * weights at their extremes (+-63, pair sums up to 2 x 63 x 255 = 32,130 on 255-pixel inputs)
-     * are planned in u8 mode and stay exact; 8-bit extremes (2 x 127 x 255 > 32,767) are not.
+     * are planned in u8 mode and stay exact (the bound's edge: {@link #u8BoundAtItsEdge}).
      */
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void u8ModeOnlyWhereNoPairCanSaturateAndExact(long seed) {
         assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
         ProcessorConfig cfg = ProcessorConfig.baseline();
-        int u8 = 0;
-        for (int wb : new int[] {7}) {
-            IntegerModel model = RandomModels.model(seed, wb, 8, 32, 32, true);
-            NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
-            Executor ref = Executor.reference(model, cfg);
-            Random rnd = new Random(seed);
-            for (int image = 0; image < 4; image++) {
-                byte[] px = RandomModels.image(rnd, model);
-                ref.run(px, 0);
-                nat.run(px, 0);
-                for (int t = 0; t < model.tensors().size(); t++) {
-                    assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t), "w" + wb + ": tensor "
-                            + model.tensor(t).name() + " differs on image " + image);
-                }
-            }
-            if (wb == 7) {
-                u8 = nat.plan.u8Layers;
-            }
-        }
+        IntegerModel model = RandomModels.model(seed, 7, 8, 32, 32, true);
+        NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
+        assertSameOnImages(model, Executor.reference(model, cfg), nat, seed, "w7");
+        int u8 = nat.plan.u8Layers;
         assertEquals(true, u8 > 0, "7-bit weights: the dense layers run in u8 mode");
     }
 
@@ -189,16 +164,7 @@ class NativeExecutorTest {
                 IntegerModel model = RandomModels.model(seed, 7, 8, 16, 32, true);
                 NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
                 Executor ref = Executor.reference(model, cfg);
-                Random rnd = new Random(seed);
-                for (int image = 0; image < 4; image++) {
-                    byte[] px = RandomModels.image(rnd, model);
-                    ref.run(px, 0);
-                    nat.run(px, 0);
-                    for (int t = 0; t < model.tensors().size(); t++) {
-                        assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t), "seed " + seed + " " + mode + ": tensor "
-                                + model.tensor(t).name() + " differs on image " + image);
-                    }
-                }
+                assertSameOnImages(model, ref, nat, seed, "seed " + seed + " " + mode);
                 assertArrayEquals(ref.overflowEvents(), nat.overflowEvents(), "seed " + seed + " " + mode);
                 grouped += nat.plan.u8GroupedLayers;
                 events += nat.plan.u8GroupedLayers > 0 ? nat.totalOverflowEvents() : 0;
@@ -206,5 +172,20 @@ class NativeExecutorTest {
         }
         assertEquals(true, grouped > 0, "some layers run the grouped kernel in u8 mode");
         assertEquals(true, events > 0, "and some of those models overflow, so the counts are compared where it matters");
+    }
+
+    /** Runs 4 random images (seeded by {@code seed}) on both executors; every tensor and the prediction must agree. */
+    static void assertSameOnImages(IntegerModel model, Executor ref, Executor nat, long seed, String what) {
+        Random rnd = new Random(seed);
+        for (int image = 0; image < 4; image++) {
+            byte[] px = RandomModels.image(rnd, model);
+            int a = ref.run(px, 0);
+            int b = nat.run(px, 0);
+            for (int t = 0; t < ref.model().tensors().size(); t++) {
+                assertArrayEquals(ref.tensorValues(t), nat.tensorValues(t), what + ": tensor " + ref.model().tensor(t).name()
+                        + " differs on image " + image);
+            }
+            assertEquals(a, b, what + ": prediction on image " + image);
+        }
     }
 }
