@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds dova's native kernels (dova_sim.c) into the module's classes, twice: libdovasim-avx2.so
-# (-mavx2: the AVX2 micro-kernels) and libdovasim.so (baseline x86-64: the portable C kernels);
-# NativeKernels loads the first on CPUs with AVX2. Run by Maven (exec-maven-plugin).
+# Builds dova's native kernels (dova_sim.c) into the module's classes, three times:
+# libdovasim-vnni.so (AVX-512 VNNI kernels, and the AVX2 ones), libdovasim-avx2.so (-mavx2: the AVX2
+# micro-kernels) and libdovasim.so (baseline x86-64: the portable C kernels); NativeKernels loads
+# the best one this CPU runs. Run by Maven (exec-maven-plugin).
 # Never fails the build: without gcc or jni.h the simulator runs its pure-Java executor instead.
 #   build.sh JAVA_HOME OUTPUT_DIR
 set -u
@@ -35,4 +36,5 @@ build() { # name, extra flags
 }
 build libdovasim.so
 build libdovasim-avx2.so -mavx2 -mfma
+build libdovasim-vnni.so -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 exit 0

@@ -39,9 +39,13 @@
 #include <immintrin.h>
 #define DOVA_X86 1 /* the AVX2 kernels are compiled in (libdovasim-avx2.so, built with -mavx2) */
 #endif
+#if defined(__AVX2__) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#define DOVA_VNNI 1 /* and the AVX-512 VNNI kernels (libdovasim-vnni.so) */
+#endif
 
 enum { OP_DENSE = 1, OP_DEPTHWISE = 2, OP_MAXPOOL = 3, OP_AVGPOOL = 4, OP_GAP = 5, OP_ADD = 6 };
-enum { ISA_GENERIC = 0, ISA_AVX2 = 1 };
+/* the kernels a plan runs (NativeKernels.ISA_*); a library built for a level also runs the ones below it */
+enum { ISA_GENERIC = 0, ISA_AVX2 = 1, ISA_VNNI = 2 };
 
 /* Row tile of the GEMM micro-kernels: 6 output pixels. */
 #define MR 6
@@ -315,6 +319,104 @@ static __attribute__((noinline)) void micro_u8_avx2(const Operand *a, const int8
     }
     DOVA_TILE_STORE(out);
 }
+
+#ifdef DOVA_VNNI
+/*
+ * AVX-512 VNNI: vpdpbusd multiplies 4 uint8 inputs with 4 int8 weights in each of 16 int32 lanes
+ * and adds the 4 products to the lane exactly (no intermediate saturation, unlike vpmaddubsw), so
+ * every layer with uint8 rows runs here, whatever its weights. The u8 panel [kquads][16][4] is one
+ * zmm per quad: 16 channels' 4 weights. 6 rows x 16 channels: 6 accumulators, one weight load and
+ * 6 broadcasts per 6 instructions of 64 MACs.
+ */
+static inline __attribute__((always_inline)) __m512i bcast_quad(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+#define DOVA_VNNI_STEP(q)                                                                                      \
+    do {                                                                                                     \
+        __m512i w = _mm512_loadu_si512((const void *)(b + (size_t)(q) * 64));                                \
+        v0 = _mm512_dpbusd_epi32(v0, bcast_quad(r0 + 4 * (size_t)(q)), w);                                   \
+        v1 = _mm512_dpbusd_epi32(v1, bcast_quad(r1 + 4 * (size_t)(q)), w);                                   \
+        v2 = _mm512_dpbusd_epi32(v2, bcast_quad(r2 + 4 * (size_t)(q)), w);                                   \
+        v3 = _mm512_dpbusd_epi32(v3, bcast_quad(r3 + 4 * (size_t)(q)), w);                                   \
+        v4 = _mm512_dpbusd_epi32(v4, bcast_quad(r4 + 4 * (size_t)(q)), w);                                   \
+        v5 = _mm512_dpbusd_epi32(v5, bcast_quad(r5 + 4 * (size_t)(q)), w);                                   \
+    } while (0)
+
+#define DOVA_VNNI_STORE(out)                                                                                   \
+    do {                                                                                                     \
+        _mm512_storeu_si512((void *)(out)[0], v0); _mm512_storeu_si512((void *)(out)[1], v1);                 \
+        _mm512_storeu_si512((void *)(out)[2], v2); _mm512_storeu_si512((void *)(out)[3], v3);                 \
+        _mm512_storeu_si512((void *)(out)[4], v4); _mm512_storeu_si512((void *)(out)[5], v5);                 \
+    } while (0)
+
+/* S mode on uint8 rows: 6 rows x 16 channels of S = x.w. */
+static __attribute__((noinline)) void micro_u8_vnni(const Operand *a, const int8_t *panel, int32_t out[MR][16]) {
+    __m512i v0 = _mm512_setzero_si512(), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0;
+    const int quads = a->pairs, taps = a->taps;
+    for (int t = 0; t < taps; t++) {
+        DOVA_U8_ROWS(t);
+        const int8_t *b = panel + (size_t)t * quads * 64;
+        for (int q = 0; q < quads; q++) {
+            DOVA_VNNI_STEP(q);
+        }
+    }
+    DOVA_VNNI_STORE(out);
+}
+
+/*
+ * Grouped mode on uint8 rows (A <= 30): the accumulators start at the bias, each group (a tap's
+ * block of `lanes` channels, lanes / 4 quads) is added exactly, then the A-bit update is applied,
+ * as micro_grouped_avx2 does (the same int32 argument: |acc| < 2^29, a group sum < 2^23). One
+ * range test of all 96 values per group; the per-vector wrap or clamp and the event count only
+ * when it fails.
+ */
+static __attribute__((noinline)) void micro_grouped_vnni(const Ctx *c, const Dense *d, const Operand *a,
+                                                         const int8_t *panel, int n0, int count,
+                                                         int32_t out[MR][16], int64_t *events) {
+    __m512i bias = _mm512_loadu_si512((const void *)(I32(d->bias_off) + n0));
+    __m512i v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias;
+    const int quads = a->pairs, taps = a->taps, gq = c->lanes / 4;
+    const int sat = c->acc.saturate;
+    const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
+    const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
+    int64_t ev = 0;
+#define DOVA_UPDATE512(v, row)                                                                               \
+    do {                                                                                                     \
+        __mmask16 o = _mm512_cmpgt_epi32_mask(v, hi) | _mm512_cmpgt_epi32_mask(lo, v);                       \
+        if (o) {                                                                                             \
+            if ((row) < count) {                                                                             \
+                ev += __builtin_popcount(o);                                                                 \
+            }                                                                                                \
+            v = sat ? _mm512_min_epi32(_mm512_max_epi32(v, lo), hi)                                          \
+                    : _mm512_sra_epi32(_mm512_sll_epi32(v, drop), drop);                                     \
+        }                                                                                                    \
+    } while (0)
+    for (int t = 0; t < taps; t++) {
+        DOVA_U8_ROWS(t);
+        const int8_t *b = panel + (size_t)t * quads * 64;
+        for (int g0 = 0; g0 < quads; g0 += gq) {
+            int g1 = g0 + gq < quads ? g0 + gq : quads;
+            for (int q = g0; q < g1; q++) {
+                DOVA_VNNI_STEP(q);
+            }
+            __m512i mx = _mm512_max_epi32(_mm512_max_epi32(_mm512_max_epi32(v0, v1), _mm512_max_epi32(v2, v3)),
+                                          _mm512_max_epi32(v4, v5));
+            __m512i mn = _mm512_min_epi32(_mm512_min_epi32(_mm512_min_epi32(v0, v1), _mm512_min_epi32(v2, v3)),
+                                          _mm512_min_epi32(v4, v5));
+            if (__builtin_expect((_mm512_cmpgt_epi32_mask(mx, hi) | _mm512_cmpgt_epi32_mask(lo, mn)) != 0, 0)) {
+                DOVA_UPDATE512(v0, 0); DOVA_UPDATE512(v1, 1); DOVA_UPDATE512(v2, 2);
+                DOVA_UPDATE512(v3, 3); DOVA_UPDATE512(v4, 4); DOVA_UPDATE512(v5, 5);
+            }
+        }
+    }
+#undef DOVA_UPDATE512
+    *events += ev;
+    DOVA_VNNI_STORE(out);
+}
+#endif
 
 /*
  * 6 rows x 16 channels in canonical group order ("grouped mode", A <= 30): the accumulators start
@@ -665,13 +767,20 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
 #ifdef DOVA_X86
                 const int8_t *panel8 = (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16;
-                if (d.u8 && d.pn == 2) { /* u8 is planned for AVX2 only */
+#ifdef DOVA_VNNI
+                if (d.u8 && c->isa == ISA_VNNI && d.pn == 2) {
+                    micro_grouped_vnni(c, &d, &op, panel8, n0, count, s, &c->events[d.layer]);
+                } else if (d.u8 && c->isa == ISA_VNNI) {
+                    micro_u8_vnni(&op, panel8, s);
+                } else
+#endif
+                if (d.u8 && d.pn == 2) { /* u8 is planned for AVX2 and VNNI only */
                     micro_grouped_avx2(c, &d, &op, panel8, n0, count, s, &c->events[d.layer]);
                 } else if (d.u8) {
                     micro_u8_avx2(&op, panel8, s);
-                } else if (c->isa == ISA_AVX2 && d.pn == 2) {
+                } else if (c->isa >= ISA_AVX2 && d.pn == 2) {
                     micro_grouped_avx2(c, &d, &op, panel, n0, count, s, &c->events[d.layer]);
-                } else if (c->isa == ISA_AVX2) {
+                } else if (c->isa >= ISA_AVX2) {
                     if (d.pn) {
                         int32_t pn[MR][16];
                         for (int half = 0; half < 2; half++) {
@@ -691,7 +800,7 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 }
                 int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
 #ifdef DOVA_X86
-                if (c->isa == ISA_AVX2 && c->capture == NULL) {
+                if (c->isa >= ISA_AVX2 && c->capture == NULL) {
                     for (int h = 0; h < 16 && n0 + h + 8 <= d.out_c; h += 8) {
                         pending[h / 8] = finish_rows_avx2(c, &d, n0 + h, s, h, count, y + (size_t)p0 * d.out_c, d.out_c);
                     }
@@ -708,13 +817,13 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                             continue;
                         }
 #ifdef DOVA_X86
-                        if (c->isa == ISA_AVX2 && c->capture == NULL && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
+                        if (c->isa >= ISA_AVX2 && c->capture == NULL && oc0 + 8 <= d.out_c && finish8_avx2(c, &d, oc0, &s[r][h], &n[r][h], yr + oc0)) {
                             continue;
                         }
 #endif
                         int end = oc0 + 8 < d.out_c ? oc0 + 8 : d.out_c;
                         for (int oc = oc0; oc < end; oc++) {
-                            int grouped_generic = d.pn == 2 && c->isa != ISA_AVX2;
+                            int grouped_generic = d.pn == 2 && c->isa < ISA_AVX2;
                             if (d.pn == 2 && !grouped_generic) {
                                 yr[oc] = requant_scalar(c, &d, captured(c, d.capture_off, (size_t)(p0 + r) * d.out_c + oc,
                                                                         s[r][oc - n0]), oc);
@@ -921,7 +1030,7 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     int64_t *ev = &c->events[d.layer];
     int vec_end = 0;
 #ifdef DOVA_X86
-    if (c->isa == ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9 && c->capture == NULL) {
+    if (c->isa >= ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9 && c->capture == NULL) {
         vec_end = ch & ~15;
     }
 #endif
@@ -1213,9 +1322,11 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
 #endif
 }
 
-/* The best kernels this library has: the AVX2 build is loaded only on CPUs with AVX2 (NativeKernels). */
+/* The best kernels this library has: each build is loaded only on CPUs that run it (NativeKernels). */
 JNIEXPORT jint JNICALL Java_dova_sim_exec_NativeKernels_bestIsa(JNIEnv *env, jclass cls) {
-#ifdef DOVA_X86
+#if defined(DOVA_VNNI)
+    return ISA_VNNI;
+#elif defined(DOVA_X86)
     return ISA_AVX2;
 #else
     return ISA_GENERIC;

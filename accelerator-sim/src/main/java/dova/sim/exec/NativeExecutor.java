@@ -31,9 +31,13 @@ final class NativeExecutor extends Executor {
         this(model, config, NativeKernels.isa());
     }
 
-    /** With the given micro-kernels ({@link NativeKernels#ISA_GENERIC} or the best this CPU has). */
+    /** With the given micro-kernels (any level from {@link NativeKernels#ISA_GENERIC} to the loaded library's best). */
     NativeExecutor(IntegerModel model, ProcessorConfig config, int isa) {
         super(model, config);
+        if (isa < NativeKernels.ISA_GENERIC || isa > NativeKernels.best()) {
+            throw new IllegalArgumentException("the loaded native kernels run up to " + NativeKernels.isaName(NativeKernels.best())
+                    + ", not " + NativeKernels.isaName(isa));
+        }
         String why = NativeSupport.unsupported(this.model, config);
         if (why != null) {
             throw new IllegalArgumentException("model " + model.name() + " cannot run on the native kernels: " + why);

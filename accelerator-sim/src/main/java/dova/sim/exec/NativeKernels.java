@@ -12,34 +12,44 @@ import java.util.Locale;
 
 /**
  * The native kernels ({@code src/main/c/dova_sim.c}, built by this module's Maven build with the
- * machine's gcc: {@code libdovasim-avx2.so}, loaded where the CPU has AVX2, and the baseline
- * {@code libdovasim.so}) and whether they could be loaded. {@code -Ddova.sim.native=false} turns them
- * off; {@code -Ddova.sim.isa=generic} keeps the library but uses its portable C kernels instead of
- * the AVX2 ones (used by the tests to check both).
+ * machine's gcc: {@code libdovasim-vnni.so}, loaded where the CPU has AVX-512 VNNI,
+ * {@code libdovasim-avx2.so}, loaded where it has AVX2, and the baseline {@code libdovasim.so}) and
+ * whether they could be loaded. {@code -Ddova.sim.native=false} turns them off;
+ * {@code -Ddova.sim.isa=generic} or {@code avx2} keeps the library but runs its portable C or AVX2
+ * kernels instead of the best ones (each library also runs the levels below its own; the tests
+ * check every level this CPU has).
  */
 public final class NativeKernels {
     /** Portable C micro-kernels (whatever the compiler vectorises). */
     static final int ISA_GENERIC = 0;
-    /** AVX2 {@code vpmaddwd} micro-kernels. */
+    /** AVX2 {@code vpmaddwd} micro-kernels ({@code vpmaddubsw} where no weight pair can saturate). */
     static final int ISA_AVX2 = 1;
+    /** AVX-512 VNNI {@code vpdpbusd} micro-kernels on uint8 rows (and the AVX2 ones elsewhere). */
+    static final int ISA_VNNI = 2;
 
     private static final String DIR = "/dova/sim/native/linux-x86_64/";
     private static final String STATUS;
     private static final boolean LOADED;
     private static final int ISA;
+    private static final int BEST;
 
     static {
         String status;
         boolean loaded = false;
         int isa = ISA_GENERIC;
+        int bestLoaded = ISA_GENERIC;
         if (!Boolean.parseBoolean(System.getProperty("dova.sim.native", "true"))) {
             status = "off (-Ddova.sim.native=false)";
         } else if (!"linux".equals(System.getProperty("os.name").toLowerCase(Locale.ROOT))
                 || !"amd64".equals(System.getProperty("os.arch"))) {
             status = "not built for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
         } else {
-            boolean avx2 = cpuHasAvx2();
-            URL url = avx2 ? NativeKernels.class.getResource(DIR + "libdovasim-avx2.so") : null;
+            java.util.Set<String> flags = cpuFlags();
+            URL url = flags.containsAll(java.util.List.of("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"))
+                    ? NativeKernels.class.getResource(DIR + "libdovasim-vnni.so") : null;
+            if (url == null && flags.contains("avx2")) {
+                url = NativeKernels.class.getResource(DIR + "libdovasim-avx2.so");
+            }
             if (url == null) {
                 url = NativeKernels.class.getResource(DIR + "libdovasim.so");
             }
@@ -49,6 +59,7 @@ public final class NativeKernels {
                 try {
                     System.load(libraryPath(url).toString());
                     int best = bestIsa();
+                    bestLoaded = best;
                     String wanted = System.getProperty("dova.sim.isa", "best").toLowerCase(Locale.ROOT);
                     isa = switch (wanted) {
                         case "best" -> best;
@@ -59,11 +70,17 @@ public final class NativeKernels {
                             }
                             yield ISA_AVX2;
                         }
-                        default -> throw new IllegalArgumentException("-Ddova.sim.isa must be best, generic or avx2, got "
+                        case "vnni" -> {
+                            if (best < ISA_VNNI) {
+                                throw new IllegalStateException("-Ddova.sim.isa=vnni but this CPU has no AVX-512 VNNI");
+                            }
+                            yield ISA_VNNI;
+                        }
+                        default -> throw new IllegalArgumentException("-Ddova.sim.isa must be best, generic, avx2 or vnni, got "
                                 + wanted);
                     };
                     loaded = true;
-                    status = "native " + (isa == ISA_AVX2 ? "AVX2" : "generic C");
+                    status = "native " + isaName(isa);
                 } catch (IOException | UnsatisfiedLinkError e) {
                     status = "could not be loaded: " + e.getMessage();
                 }
@@ -72,6 +89,7 @@ public final class NativeKernels {
         STATUS = status;
         LOADED = loaded;
         ISA = isa;
+        BEST = loaded ? bestLoaded : ISA_GENERIC;
     }
 
     private NativeKernels() {
@@ -91,14 +109,29 @@ public final class NativeKernels {
         return ISA;
     }
 
-    /** Whether this CPU runs AVX2 code (Linux: the flags line of /proc/cpuinfo). */
-    private static boolean cpuHasAvx2() {
+    /** The best kernels the loaded library runs on this CPU (whatever -Ddova.sim.isa chose). */
+    static int best() {
+        return BEST;
+    }
+
+    /** The kernels of an ISA level, in words. */
+    static String isaName(int isa) {
+        return switch (isa) {
+            case ISA_VNNI -> "AVX-512 VNNI";
+            case ISA_AVX2 -> "AVX2";
+            default -> "generic C";
+        };
+    }
+
+    /** This CPU's feature flags (Linux: the flags line of /proc/cpuinfo), empty when unknown. */
+    private static java.util.Set<String> cpuFlags() {
         try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             return lines.filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> java.util.Arrays.asList(l.substring(l.indexOf(':') + 1).trim().split("\\s+")).contains("avx2"))
-                    .orElse(false);
+                    .map(l -> (java.util.Set<String>) new java.util.HashSet<>(java.util.Arrays.asList(
+                            l.substring(l.indexOf(':') + 1).trim().split("\\s+"))))
+                    .orElse(java.util.Set.of());
         } catch (IOException | RuntimeException e) {
-            return false;
+            return java.util.Set.of();
         }
     }
 
@@ -119,7 +152,7 @@ public final class NativeKernels {
         return tmp;
     }
 
-    /** The best ISA this CPU runs ({@link #ISA_AVX2} or {@link #ISA_GENERIC}). */
+    /** The best ISA the loaded library runs ({@link #ISA_VNNI}, {@link #ISA_AVX2} or {@link #ISA_GENERIC}). */
     private static native int bestIsa();
 
     /**

@@ -282,13 +282,15 @@ final class NativePlan {
         // A <= 30 so that the update stays in int32); else P and N with replay where their bound fails
         int mode = staticallyFree(c, absSum) ? 0
                 : config.lanes() % 2 == 0 && direct != 0 && config.accumulatorBits() <= 30 ? 2 : 1;
-        // u8 mode: S mode where no pair of adjacent products can saturate vpmaddubsw's int16 sum, so
-        // that the u8 x s8 instruction is exact; the rows are then a uint8 copy of the input
+        // u8 mode: the rows are a uint8 copy of the input. With VNNI (vpdpbusd: 4 products exact into
+        // int32) wherever the input is unsigned 8-bit; with AVX2 (vpmaddubsw) only where no pair of
+        // adjacent products can saturate its int16 sum, so that the u8 x s8 instruction is exact
         int kq4 = (k + 3) & ~3;
         // (grouped mode too, where a group of lanes channels is whole quads: lanes and channels multiples of 4)
         boolean u8 = (mode == 0 || (mode == 2 && inC % 4 == 0 && config.lanes() % 4 == 0))
-                && isa == NativeKernels.ISA_AVX2 && perm == null && in.qmin() >= 0 && in.qmax() <= 255
-                && !"false".equals(System.getProperty("dova.sim.u8")) && pairsFit(mem, c.outChannels(), k, in.qmax());
+                && isa >= NativeKernels.ISA_AVX2 && perm == null && in.qmin() >= 0 && in.qmax() <= 255
+                && !"false".equals(System.getProperty("dova.sim.u8"))
+                && (isa == NativeKernels.ISA_VNNI || pairsFit(mem, c.outChannels(), k, in.qmax()));
         if (u8) {
             u8Layers++;
             u8GroupedLayers += mode == 2 ? 1 : 0;

@@ -40,9 +40,9 @@ class NativeExecutorTest {
 
     static List<Integer> isas() {
         List<Integer> isas = new ArrayList<>();
-        isas.add(NativeKernels.ISA_GENERIC);
-        if (NativeKernels.isa() != NativeKernels.ISA_GENERIC) {
-            isas.add(NativeKernels.isa());
+        // every level the loaded library runs on this CPU: generic C, AVX2, AVX-512 VNNI
+        for (int isa = NativeKernels.ISA_GENERIC; isa <= NativeKernels.best(); isa++) {
+            isas.add(isa);
         }
         return isas;
     }
@@ -105,7 +105,7 @@ class NativeExecutorTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void u8ModeOnlyWhereNoPairCanSaturateAndExact(long seed) {
-        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        assumeTrue(NativeKernels.available() && NativeKernels.best() >= NativeKernels.ISA_AVX2, NativeKernels.status());
         ProcessorConfig cfg = ProcessorConfig.baseline();
         IntegerModel model = RandomModels.model(seed, 7, 8, 32, 32, true);
         NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_AVX2);
@@ -125,7 +125,7 @@ class NativeExecutorTest {
      */
     @org.junit.jupiter.api.Test
     void u8BoundAtItsEdge() {
-        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        assumeTrue(NativeKernels.available() && NativeKernels.best() >= NativeKernels.ISA_AVX2, NativeKernels.status());
         int[][] pairs = {{64, 64}, {65, 64}, {127, 127}, {-64, -64}, {-65, -64}, {127, 1}, {127, 2}};
         int[] expected = {1, 0, 0, 1, 0, 1, 0};
         for (int i = 0; i < pairs.length; i++) {
@@ -155,7 +155,7 @@ class NativeExecutorTest {
      */
     @org.junit.jupiter.api.Test
     void u8GroupedModeCountsEveryOverflowEvent() {
-        assumeTrue(NativeKernels.available() && NativeKernels.isa() == NativeKernels.ISA_AVX2, NativeKernels.status());
+        assumeTrue(NativeKernels.available() && NativeKernels.best() >= NativeKernels.ISA_AVX2, NativeKernels.status());
         int grouped = 0;
         long events = 0;
         for (long seed = 0; seed < 16; seed++) {
@@ -172,6 +172,68 @@ class NativeExecutorTest {
         }
         assertEquals(true, grouped > 0, "some layers run the grouped kernel in u8 mode");
         assertEquals(true, events > 0, "and some of those models overflow, so the counts are compared where it matters");
+    }
+
+    /**
+     * VNNI (vpdpbusd: 4 products exact into int32) runs every layer with uint8 rows, whatever its
+     * weights: full-range 8-bit weights, whose pairs would saturate vpmaddubsw, are planned in u8
+     * mode there (not on AVX2) and stay exact, in S mode at A32 and in grouped mode at A16 with
+     * the per-layer overflow counts of the reference.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void vnniRunsFullRangeWeightsOnUint8RowsExactly(long seed) {
+        assumeTrue(NativeKernels.available() && NativeKernels.best() >= NativeKernels.ISA_VNNI, NativeKernels.status());
+        IntegerModel wide = RandomModels.model(seed, 8, 8, 32, 32, true);
+        ProcessorConfig a32 = ProcessorConfig.baseline();
+        NativeExecutor vnni = new NativeExecutor(wide, a32, NativeKernels.ISA_VNNI);
+        NativeExecutor avx2 = new NativeExecutor(wide, a32, NativeKernels.ISA_AVX2);
+        assertSameOnImages(wide, Executor.reference(wide, a32), vnni, seed, "w8 VNNI");
+        assertEquals(true, vnni.plan.u8Layers > avx2.plan.u8Layers,
+                "VNNI plans more u8 layers than AVX2 on 8-bit weights: " + vnni.plan.u8Layers + " vs " + avx2.plan.u8Layers);
+        for (Overflow mode : Overflow.values()) {
+            ProcessorConfig a16 = ProcessorConfig.baseline().withAccumulator(16, mode).withArray(16, 16);
+            IntegerModel model = RandomModels.model(seed, 8, 8, 16, 32, true);
+            NativeExecutor nat = new NativeExecutor(model, a16, NativeKernels.ISA_VNNI);
+            Executor ref = Executor.reference(model, a16);
+            assertSameOnImages(model, ref, nat, seed, "w8 A16 " + mode);
+            assertArrayEquals(ref.overflowEvents(), nat.overflowEvents(), "w8 A16 " + mode + ": events per layer");
+        }
+    }
+
+    /** The edge pairs of {@link #u8BoundAtItsEdge} under VNNI: every one runs in u8 mode and equals the reference on all-255 pixels. */
+    @org.junit.jupiter.api.Test
+    void vnniHasNoPairBound() {
+        assumeTrue(NativeKernels.available() && NativeKernels.best() >= NativeKernels.ISA_VNNI, NativeKernels.status());
+        int[][] pairs = {{127, 127}, {-127, -127}, {-127, 127}, {65, 64}};
+        for (int[] pair : pairs) {
+            dova.sim.model.ModelBuilder b = new dova.sim.model.ModelBuilder("edge", 8, 8, 32, 32);
+            int x = b.input("image", 4, 3, 3, 1 / 255.0);
+            byte[] w = {(byte) pair[0], (byte) pair[1], (byte) pair[0], (byte) pair[1], 1, 1, 1, 1};
+            x = b.conv("conv", x, 2, 1, 1, 0, 1, w, new int[] {5, -7}, new double[] {0.01, 0.01}, 0.3,
+                    dova.sim.model.Activation.NONE);
+            IntegerModel model = b.build(x);
+            ProcessorConfig cfg = ProcessorConfig.baseline();
+            NativeExecutor nat = new NativeExecutor(model, cfg, NativeKernels.ISA_VNNI);
+            assertEquals(1, nat.plan.u8Layers, "pair " + java.util.Arrays.toString(pair));
+            Executor ref = Executor.reference(model, cfg);
+            byte[] px = new byte[4 * 9];
+            java.util.Arrays.fill(px, (byte) 255);
+            ref.run(px, 0);
+            nat.run(px, 0);
+            assertArrayEquals(ref.tensorValues(model.output()), nat.tensorValues(model.output()),
+                    "pair " + java.util.Arrays.toString(pair) + " on an all-255 image");
+        }
+    }
+
+    /** A level above the loaded library's is refused, not run with kernels it lacks. */
+    @org.junit.jupiter.api.Test
+    void aLevelAboveTheLibrarysIsRefused() {
+        assumeTrue(NativeKernels.available(), NativeKernels.status());
+        IntegerModel model = RandomModels.model(1, 7, 8, 32, 32, true);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new NativeExecutor(model, ProcessorConfig.baseline(), NativeKernels.best() + 1));
+        assertEquals(true, e.getMessage().contains("run up to"), e.getMessage());
     }
 
     /** Runs 4 random images (seeded by {@code seed}) on both executors; every tensor and the prediction must agree. */
