@@ -11,6 +11,9 @@
 # Resumable: a run whose model exists is skipped. Writes out/converged/<net>/ and
 # docs/results/compression-converged-<net>.md with two plots. LeNet: about 60 min on one core.
 #   scripts/converged-comparison.sh lenet|resnet|mobilenet
+# DOVA_COMPRESS_ARGS adds options to every compress run (the ResNet's recipe:
+#   DOVA_COMPRESS_ARGS="--prefix-bound-everywhere --qat-lr 0.0001"); DOVA_CONVERGED_OUT names
+# the output folder (default out/converged/<net>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 net="${1:?usage: scripts/converged-comparison.sh lenet|resnet|mobilenet}"
@@ -22,9 +25,11 @@ hist="out/baselines/$net-$data-fp32-history.csv"
 ./dova --version >/dev/null
 export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-converged-$net"
 rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
-out="out/converged/$net"
+out="${DOVA_CONVERGED_OUT:-out/converged/$net}"
+read -r -a extra <<< "${DOVA_COMPRESS_ARGS:-}"
 mkdir -p "$out"
-common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --seed 1 --out "$out")
+common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --seed 1 --out "$out" "${extra[@]}")
+
 run() { # run NAME ARGS...: one compress run unless its model exists
   local name="$1"; shift
   [ -f "$out/$name.dova" ] && return 0
@@ -55,4 +60,4 @@ run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-e
 fp32=$(tail -n 1 "$hist" | cut -d, -f4)
 ./dova sweep --dir "$out" --naive "$out/$p-a32m12-wrap-naive.dova" --control "$out/$p-a32m32-wrap-fp32ft2-naive.dova" \
   --data "$data" --fp32 "$fp32" --markdown "docs/results/compression-converged-$net.md" \
-  --png "docs/results/compression-converged-$net.png" --command "scripts/converged-comparison.sh $net"
+  --png "docs/results/compression-converged-$net.png" --command "${DOVA_COMPRESS_ARGS:+DOVA_COMPRESS_ARGS=\"$DOVA_COMPRESS_ARGS\" }scripts/converged-comparison.sh $net"

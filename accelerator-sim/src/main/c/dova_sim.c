@@ -352,37 +352,105 @@ static inline __attribute__((always_inline)) __m512i bcast_quad(const uint8_t *p
         _mm512_storeu_si512((void *)(out)[4], v4); _mm512_storeu_si512((void *)(out)[5], v5);                 \
     } while (0)
 
-/* S mode on uint8 rows: 6 rows x 16 channels of S = x.w. */
-static __attribute__((noinline)) void micro_u8_vnni(const Operand *a, const int8_t *panel, int32_t out[MR][16]) {
-    __m512i v0 = _mm512_setzero_si512(), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0;
-    const int quads = a->pairs, taps = a->taps;
-    for (int t = 0; t < taps; t++) {
-        DOVA_U8_ROWS(t);
-        const int8_t *b = panel + (size_t)t * quads * 64;
-        for (int q = 0; q < quads; q++) {
-            DOVA_VNNI_STEP(q);
-        }
+/* Requantization constants of one 16-channel panel for the AVX-512 epilogue (as finish_rows_avx2's). */
+typedef struct {
+    __m512i bias, m, sh, sm1, rm, limit, lo, hi;
+    __m512d md0, md1, hd0, hd1, id0, id1, lod, hid;
+    __mmask16 store; /* the panel's channels below out_c */
+} Epi512;
+
+/*
+ * The epilogue constants of channels [n0, n0 + 16) (per-channel arrays [np] as in Dense; bias_off
+ * -1: the accumulators already hold the bias), mode as epi_row_vnni's; `live` channels are stored.
+ */
+static inline __attribute__((always_inline)) void epi_load(Epi512 *e, const Ctx *c, int mode, int bias_off, int m32_off,
+                                                           int s_off, int sm1_off, int rm_off, int md_off, int hd_off,
+                                                           int id_off, int lo, int hi, int dbl_limit, int n0, int live) {
+    e->m = e->sh = e->sm1 = e->rm = e->limit = e->lo = e->hi = _mm512_setzero_si512();
+    e->md0 = e->md1 = e->hd0 = e->hd1 = e->id0 = e->id1 = e->lod = e->hid = _mm512_setzero_pd();
+    e->bias = bias_off < 0 ? _mm512_setzero_si512() : _mm512_loadu_si512((const void *)(I32(bias_off) + n0));
+    e->store = (__mmask16)((1u << live) - 1);
+    if (mode == 1) {
+        e->m = _mm512_loadu_si512((const void *)(I32(m32_off) + n0));
+        e->sh = _mm512_loadu_si512((const void *)(I32(s_off) + n0));
+        e->sm1 = _mm512_loadu_si512((const void *)(I32(sm1_off) + n0));
+        e->rm = _mm512_loadu_si512((const void *)(I32(rm_off) + n0));
+        e->lo = _mm512_set1_epi32(lo);
+        e->hi = _mm512_set1_epi32(hi);
+    } else {
+        const double *md = (const double *)(c->plan + md_off) + n0;
+        const double *hd = (const double *)(c->plan + hd_off) + n0;
+        const double *id = (const double *)(c->plan + id_off) + n0;
+        e->md0 = _mm512_loadu_pd(md), e->md1 = _mm512_loadu_pd(md + 8);
+        e->hd0 = _mm512_loadu_pd(hd), e->hd1 = _mm512_loadu_pd(hd + 8);
+        e->id0 = _mm512_loadu_pd(id), e->id1 = _mm512_loadu_pd(id + 8);
+        e->lod = _mm512_set1_pd(lo);
+        e->hid = _mm512_set1_pd(hi);
+        e->limit = _mm512_set1_epi32(dbl_limit);
     }
-    DOVA_VNNI_STORE(out);
 }
 
 /*
- * Grouped mode on uint8 rows (A <= 30): the accumulators start at the bias, each group (a tap's
- * block of `lanes` channels, lanes / 4 quads) is added exactly, then the A-bit update is applied,
- * as micro_grouped_avx2 does (the same int32 argument: |acc| < 2^29, a group sum < 2^23). One
- * range test of all 96 values per group; the per-vector wrap or clamp and the event count only
- * when it fails.
+ * Requantizes one row's 16 accumulators to int16 at y (mode 1: int32 product; 2: double, exact for
+ * |acc| <= dbl_limit). Returns 1 without writing when the double path's guard fails. Clamping
+ * before the floor gives the same value as after it (the bounds are integers), and lets one
+ * floor-rounding conversion replace the rounding and the conversion.
  */
-static __attribute__((noinline)) void micro_grouped_vnni(const Ctx *c, const Dense *d, const Operand *a,
-                                                         const int8_t *panel, int n0, int count,
-                                                         int32_t out[MR][16], int64_t *events) {
-    __m512i bias = _mm512_loadu_si512((const void *)(I32(d->bias_off) + n0));
-    __m512i v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias;
-    const int quads = a->pairs, taps = a->taps, gq = c->lanes / 4;
-    const int sat = c->acc.saturate;
-    const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
-    const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
-    int64_t ev = 0;
+static inline __attribute__((always_inline)) int epi_row_vnni(const Epi512 *e, int mode, __m512i acc, int16_t *y) {
+    acc = _mm512_add_epi32(acc, e->bias);
+    __m512i q;
+    if (mode == 1) {
+        __m512i v = _mm512_mullo_epi32(acc, e->m);
+        q = _mm512_add_epi32(_mm512_srav_epi32(v, e->sh), _mm512_and_si512(_mm512_srav_epi32(v, e->sm1), e->rm));
+        q = _mm512_min_epi32(_mm512_max_epi32(q, e->lo), e->hi);
+    } else {
+        if (_mm512_cmpgt_epi32_mask(_mm512_abs_epi32(acc), e->limit)) {
+            return 1;
+        }
+        __m512d a0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(acc));
+        __m512d a1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(acc, 1));
+        a0 = _mm512_min_pd(_mm512_max_pd(_mm512_mul_pd(_mm512_fmadd_pd(a0, e->md0, e->hd0), e->id0), e->lod), e->hid);
+        a1 = _mm512_min_pd(_mm512_max_pd(_mm512_mul_pd(_mm512_fmadd_pd(a1, e->md1, e->hd1), e->id1), e->lod), e->hid);
+        __m256i q0 = _mm512_cvt_roundpd_epi32(a0, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        __m256i q1 = _mm512_cvt_roundpd_epi32(a1, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+        q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    }
+    _mm256_mask_storeu_epi16(y, e->store, _mm512_cvtepi32_epi16(q));
+    return 0;
+}
+
+/*
+ * One tile on uint8 rows: 6 rows x 16 channels [n0, n0 + 16), S mode (S = x.w) or grouped mode (the
+ * accumulators start at the bias, each group, a tap's block of `lanes` channels, lanes / 4 quads,
+ * is added exactly, then the A-bit update is applied, as micro_grouped_avx2 does: the same int32
+ * argument, |acc| < 2^29 and a group sum < 2^23; one range test of all 96 values per group, the
+ * per-vector wrap or clamp and the event count only when it fails). Then the epilogue from the
+ * registers: the `count` rows are requantized into y0 (row stride ystride) and the rows it could
+ * not write (the double guard failed, a 64-bit product, or capturing) are stored to s and returned
+ * as a bit per row, for the caller's exact paths.
+ */
+static __attribute__((noinline)) int tile_vnni(const Ctx *c, const Dense *d, const Operand *a, const int8_t *panel,
+                                               int n0, int count, int16_t *y0, int ystride, int32_t s[MR][16],
+                                               int64_t *events) {
+    const int quads = a->pairs, taps = a->taps;
+    __m512i v0, v1, v2, v3, v4, v5;
+    if (d->pn != 2) {
+        v0 = _mm512_setzero_si512(), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0;
+        for (int t = 0; t < taps; t++) {
+            DOVA_U8_ROWS(t);
+            const int8_t *b = panel + (size_t)t * quads * 64;
+            for (int q = 0; q < quads; q++) {
+                DOVA_VNNI_STEP(q);
+            }
+        }
+    } else {
+        __m512i bias = _mm512_loadu_si512((const void *)(I32(d->bias_off) + n0));
+        v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias;
+        const int gq = c->lanes / 4;
+        const int sat = c->acc.saturate;
+        const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
+        const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
+        int64_t ev = 0;
 #define DOVA_UPDATE512(v, row)                                                                               \
     do {                                                                                                     \
         __mmask16 o = _mm512_cmpgt_epi32_mask(v, hi) | _mm512_cmpgt_epi32_mask(lo, v);                       \
@@ -394,27 +462,52 @@ static __attribute__((noinline)) void micro_grouped_vnni(const Ctx *c, const Den
                     : _mm512_sra_epi32(_mm512_sll_epi32(v, drop), drop);                                     \
         }                                                                                                    \
     } while (0)
-    for (int t = 0; t < taps; t++) {
-        DOVA_U8_ROWS(t);
-        const int8_t *b = panel + (size_t)t * quads * 64;
-        for (int g0 = 0; g0 < quads; g0 += gq) {
-            int g1 = g0 + gq < quads ? g0 + gq : quads;
-            for (int q = g0; q < g1; q++) {
-                DOVA_VNNI_STEP(q);
-            }
-            __m512i mx = _mm512_max_epi32(_mm512_max_epi32(_mm512_max_epi32(v0, v1), _mm512_max_epi32(v2, v3)),
-                                          _mm512_max_epi32(v4, v5));
-            __m512i mn = _mm512_min_epi32(_mm512_min_epi32(_mm512_min_epi32(v0, v1), _mm512_min_epi32(v2, v3)),
-                                          _mm512_min_epi32(v4, v5));
-            if (__builtin_expect((_mm512_cmpgt_epi32_mask(mx, hi) | _mm512_cmpgt_epi32_mask(lo, mn)) != 0, 0)) {
-                DOVA_UPDATE512(v0, 0); DOVA_UPDATE512(v1, 1); DOVA_UPDATE512(v2, 2);
-                DOVA_UPDATE512(v3, 3); DOVA_UPDATE512(v4, 4); DOVA_UPDATE512(v5, 5);
+        for (int t = 0; t < taps; t++) {
+            DOVA_U8_ROWS(t);
+            const int8_t *b = panel + (size_t)t * quads * 64;
+            for (int g0 = 0; g0 < quads; g0 += gq) {
+                int g1 = g0 + gq < quads ? g0 + gq : quads;
+                for (int q = g0; q < g1; q++) {
+                    DOVA_VNNI_STEP(q);
+                }
+                __m512i mx = _mm512_max_epi32(_mm512_max_epi32(_mm512_max_epi32(v0, v1), _mm512_max_epi32(v2, v3)),
+                                              _mm512_max_epi32(v4, v5));
+                __m512i mn = _mm512_min_epi32(_mm512_min_epi32(_mm512_min_epi32(v0, v1), _mm512_min_epi32(v2, v3)),
+                                              _mm512_min_epi32(v4, v5));
+                if (__builtin_expect((_mm512_cmpgt_epi32_mask(mx, hi) | _mm512_cmpgt_epi32_mask(lo, mn)) != 0, 0)) {
+                    DOVA_UPDATE512(v0, 0); DOVA_UPDATE512(v1, 1); DOVA_UPDATE512(v2, 2);
+                    DOVA_UPDATE512(v3, 3); DOVA_UPDATE512(v4, 4); DOVA_UPDATE512(v5, 5);
+                }
             }
         }
-    }
 #undef DOVA_UPDATE512
-    *events += ev;
-    DOVA_VNNI_STORE(out);
+        *events += ev;
+    }
+    const int mode = c->capture != NULL ? 0 : d->req32 ? 1 : d->dbl_limit > 0 ? 2 : 0;
+    if (mode == 0) {
+        DOVA_VNNI_STORE(s);
+        return (1 << count) - 1;
+    }
+    Epi512 e;
+    epi_load(&e, c, mode, d->pn == 2 ? -1 : d->bias_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off,
+             d->id_off, d->lo, d->hi, d->dbl_limit, n0, d->out_c - n0 < 16 ? d->out_c - n0 : 16);
+    int left = 0;
+#define DOVA_EPI_ROW(md, v, r)                                                                               \
+    do {                                                                                                     \
+        if ((r) < count && epi_row_vnni(&e, md, v, y0 + (size_t)(r) * ystride + n0)) {                       \
+            _mm512_storeu_si512((void *)s[r], v);                                                            \
+            left |= 1 << (r);                                                                                \
+        }                                                                                                    \
+    } while (0)
+    if (mode == 1) { /* each mode with a constant, so that the other's branch and constants fold away */
+        DOVA_EPI_ROW(1, v0, 0); DOVA_EPI_ROW(1, v1, 1); DOVA_EPI_ROW(1, v2, 2);
+        DOVA_EPI_ROW(1, v3, 3); DOVA_EPI_ROW(1, v4, 4); DOVA_EPI_ROW(1, v5, 5);
+    } else {
+        DOVA_EPI_ROW(2, v0, 0); DOVA_EPI_ROW(2, v1, 1); DOVA_EPI_ROW(2, v2, 2);
+        DOVA_EPI_ROW(2, v3, 3); DOVA_EPI_ROW(2, v4, 4); DOVA_EPI_ROW(2, v5, 5);
+    }
+#undef DOVA_EPI_ROW
+    return left;
 }
 #endif
 
@@ -765,13 +858,16 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
             }
             for (int n0 = nc0; n0 < nc1; n0 += 16) {
                 const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
+                int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
+                int fused = 0; /* the kernel wrote what it could and set pending */
+                (void)fused;
 #ifdef DOVA_X86
                 const int8_t *panel8 = (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16;
 #ifdef DOVA_VNNI
-                if (d.u8 && c->isa == ISA_VNNI && d.pn == 2) {
-                    micro_grouped_vnni(c, &d, &op, panel8, n0, count, s, &c->events[d.layer]);
-                } else if (d.u8 && c->isa == ISA_VNNI) {
-                    micro_u8_vnni(&op, panel8, s);
+                if (d.u8 && c->isa == ISA_VNNI) {
+                    pending[0] = pending[1] = tile_vnni(c, &d, &op, panel8, n0, count, y + (size_t)p0 * d.out_c, d.out_c, s,
+                                                        &c->events[d.layer]);
+                    fused = 1;
                 } else
 #endif
                 if (d.u8 && d.pn == 2) { /* u8 is planned for AVX2 and VNNI only */
@@ -798,14 +894,16 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 {
                     micro_generic(&d, &op, panel, s, n);
                 }
-                int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
 #ifdef DOVA_X86
-                if (c->isa >= ISA_AVX2 && c->capture == NULL) {
+                if (!fused && c->isa >= ISA_AVX2 && c->capture == NULL) {
                     for (int h = 0; h < 16 && n0 + h + 8 <= d.out_c; h += 8) {
                         pending[h / 8] = finish_rows_avx2(c, &d, n0 + h, s, h, count, y + (size_t)p0 * d.out_c, d.out_c);
                     }
                 }
 #endif
+                if ((pending[0] | pending[1]) == 0) {
+                    continue;
+                }
                 for (int r = 0; r < count; r++) {
                     int16_t *yr = y + (size_t)(p0 + r) * d.out_c;
                     for (int h = 0; h < 16; h += 8) {
@@ -1004,6 +1102,130 @@ static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, 
 }
 #undef DW_TAP
 
+#ifdef DOVA_VNNI
+/*
+ * Depthwise on AVX-512 VNNI: 32 channels of a row of output pixels, as depthwise16_row does with
+ * 16 (the even and the odd channels' products in separate accumulators, every prefix's extremes
+ * tracked in grouped mode), with vpdpwssd adding each tap's products into the accumulator in one
+ * instruction, and the epilogue of epi_row_vnni (mode 1 or 2). Channel blocks [c0, c0 + 32).
+ */
+#define DW_TAP512(xp, t)                                                                      \
+    do {                                                                                      \
+        __m512i xv_ = _mm512_loadu_si512((const void *)(xp));                                 \
+        ae = _mm512_dpwssd_epi32(ae, xv_, wk[2 * (t)]);                                       \
+        ao = _mm512_dpwssd_epi32(ao, xv_, wk[2 * (t) + 1]);                                   \
+        if (grouped) {                                                                        \
+            mxe = _mm512_max_epi32(mxe, ae);                                                  \
+            mne = _mm512_min_epi32(mne, ae);                                                  \
+            mxo = _mm512_max_epi32(mxo, ao);                                                  \
+            mno = _mm512_min_epi32(mno, ao);                                                  \
+        }                                                                                     \
+    } while (0)
+
+static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, const Depthwise *d, int oy, int c0,
+                                                                  int16_t *yrow, const int grouped, const int mode) {
+    const int16_t *x = A16(d->in_off);
+    const int16_t *w = I16(d->w_off);
+    const int taps = d->kh * d->kw;
+    const int ch = d->ch;
+    __m512i wk[18]; /* per tap: the even channels' weights (odd lanes 0), then the odd channels' */
+    const __m512i zero = _mm512_setzero_si512();
+    for (int t = 0; t < taps; t++) {
+        __m512i wv = _mm512_loadu_si512((const void *)(w + (size_t)t * ch + c0));
+        wk[2 * t] = _mm512_mask_blend_epi16(0xAAAAAAAAu, wv, zero);
+        wk[2 * t + 1] = _mm512_mask_blend_epi16(0x55555555u, wv, zero);
+    }
+    /* the bias of the even and of the odd channels */
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i b0 = _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0));
+    const __m512i b1 = _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0 + 16));
+    const __m512i bev = _mm512_permutex2var_epi32(b0, evens, b1);
+    const __m512i bov = _mm512_permutex2var_epi32(b0, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b1);
+    const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
+    /* channel order back from [0-3, 8-11, 16-19, 24-27] (unpacklo) and [4-7, 12-15, ...] (unpackhi), in qwords */
+    const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    Epi512 e0, e1;
+    epi_load(&e0, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
+             d->dbl_limit, c0, 16);
+    epi_load(&e1, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
+             d->dbl_limit, c0 + 16, 16);
+    int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
+    while (oy * d->sh - d->ph + fy0 < 0) {
+        fy0++;
+    }
+    while (oy * d->sh - d->ph + fy1 - 1 >= d->in_h) {
+        fy1--;
+    }
+    const int full3 = d->kh == 3 && d->kw == 3 && fy0 == 0 && fy1 == 3;
+    const size_t xs = (size_t)ch;
+    const size_t rs = (size_t)d->in_w * ch;
+    for (int ox = 0; ox < d->out_w; ox++) {
+        __m512i ae = bev, ao = bov;
+        __m512i mxe = bev, mne = bev, mxo = bov, mno = bov;
+        int ix0 = ox * d->sw - d->pw;
+        if (full3 && ix0 >= 0 && ix0 + 2 < d->in_w) {
+            const int16_t *xp = x + (size_t)(oy * d->sh - d->ph) * rs + (size_t)ix0 * xs + c0;
+            DW_TAP512(xp, 0);
+            DW_TAP512(xp + xs, 1);
+            DW_TAP512(xp + 2 * xs, 2);
+            DW_TAP512(xp + rs, 3);
+            DW_TAP512(xp + rs + xs, 4);
+            DW_TAP512(xp + rs + 2 * xs, 5);
+            DW_TAP512(xp + 2 * rs, 6);
+            DW_TAP512(xp + 2 * rs + xs, 7);
+            DW_TAP512(xp + 2 * rs + 2 * xs, 8);
+        } else {
+            for (int fy = fy0; fy < fy1; fy++) {
+                const int16_t *xr = x + (size_t)(oy * d->sh - d->ph + fy) * rs + c0;
+                for (int fx = 0; fx < d->kw; fx++) {
+                    int ix = ix0 + fx;
+                    if (ix < 0 || ix >= d->in_w) {
+                        continue; /* a padded product is 0: adding it never overflows */
+                    }
+                    DW_TAP512(xr + (size_t)ix * xs, fy * d->kw + fx);
+                }
+            }
+        }
+        int16_t *yr = yrow + (size_t)ox * ch + c0;
+        if (grouped && __builtin_expect((_mm512_cmpgt_epi32_mask(mxe, hi) | _mm512_cmpgt_epi32_mask(lo, mne)
+                                         | _mm512_cmpgt_epi32_mask(mxo, hi) | _mm512_cmpgt_epi32_mask(lo, mno)) != 0, 0)) {
+            /* some prefix left the A-bit range: these 32 outputs are replayed in canonical order */
+            for (int k = c0; k < c0 + 32; k++) {
+                int64_t acc = replay_depthwise(c, d, oy, ox, k);
+                yrow[(size_t)ox * ch + k] = clamp16(round_shift(acc * I64(d->m_off)[k], I32(d->s_off)[k]), d->lo, d->hi);
+            }
+            continue;
+        }
+        __m512i l = _mm512_unpacklo_epi32(ae, ao), h = _mm512_unpackhi_epi32(ae, ao);
+        __m512i a0 = _mm512_permutex2var_epi64(l, first, h), a1 = _mm512_permutex2var_epi64(l, second, h);
+        if (epi_row_vnni(&e0, mode, a0, yr) | epi_row_vnni(&e1, mode, a1, yr + 16)) {
+            /* the double path's guard failed: these 32 outputs in 64-bit integer arithmetic */
+            int32_t acc[32];
+            _mm512_storeu_si512((void *)acc, a0);
+            _mm512_storeu_si512((void *)(acc + 16), a1);
+            for (int k = 0; k < 32; k++) {
+                yr[k] = clamp16(round_shift((int64_t)acc[k] * I64(d->m_off)[c0 + k], I32(d->s_off)[c0 + k]), d->lo, d->hi);
+            }
+        }
+    }
+}
+#undef DW_TAP512
+
+static __attribute__((noinline)) void depthwise32_vnni(const Ctx *c, const Depthwise *d, int oy, int c0, int16_t *yrow) {
+    if (d->pn == 2) {
+        if (d->req32) {
+            depthwise32_row(c, d, oy, c0, yrow, 1, 1);
+        } else {
+            depthwise32_row(c, d, oy, c0, yrow, 1, 2);
+        }
+    } else if (d->req32) {
+        depthwise32_row(c, d, oy, c0, yrow, 0, 1);
+    } else {
+        depthwise32_row(c, d, oy, c0, yrow, 0, 2);
+    }
+}
+#endif
+
 /* The row with the mode fixed at compile time: no per-tap test of it. */
 static __attribute__((noinline)) void depthwise16_avx2(const Ctx *c, const Depthwise *d, int oy, int c0,
                                                             int16_t *yrow, int64_t *events) {
@@ -1028,15 +1250,26 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     int32_t *N = P + d.ch;
     int ch = d.ch;
     int64_t *ev = &c->events[d.layer];
-    int vec_end = 0;
+    int vec_end = 0, vec32_end = 0;
+    (void)vec32_end;
 #ifdef DOVA_X86
     if (c->isa >= ISA_AVX2 && d.pn != 1 && d.kh * d.kw <= 9 && c->capture == NULL) {
         vec_end = ch & ~15;
     }
+#ifdef DOVA_VNNI
+    if (vec_end > 0 && c->isa == ISA_VNNI && (d.req32 || d.dbl_limit > 0)) {
+        vec32_end = ch & ~31;
+    }
+#endif
 #endif
     for (int oy = 0; oy < d.out_h; oy++) {
+#ifdef DOVA_VNNI
+        for (int c0 = 0; c0 < vec32_end; c0 += 32) {
+            depthwise32_vnni(c, &d, oy, c0, y + (size_t)oy * d.out_w * ch);
+        }
+#endif
 #ifdef DOVA_X86
-        for (int c0 = 0; c0 < vec_end; c0 += 16) {
+        for (int c0 = vec32_end; c0 < vec_end; c0 += 16) {
             depthwise16_avx2(c, &d, oy, c0, y + (size_t)oy * d.out_w * ch, ev);
         }
 #endif
