@@ -728,6 +728,25 @@ static inline int finish_rows_avx2(const Ctx *c, const Dense *d, int oc0, int32_
  * zero padding): rows of `row_len` elements of `es` bytes from the NHWC input `x` (int16 rows of kp
  * elements, or a u8 layer's uint8 rows of kq), the row's tail past k zeroed.
  */
+/* One tap of tap_bytes bytes: a constant-size copy for the small taps of stems (RGB in 4 channels). */
+static inline __attribute__((always_inline)) void copy_tap(char *t, const char *src, size_t tap_bytes) {
+    switch (tap_bytes) {
+        case 4: memcpy(t, src, 4); break;
+        case 8: memcpy(t, src, 8); break;
+        case 16: memcpy(t, src, 16); break;
+        default: memcpy(t, src, tap_bytes); break;
+    }
+}
+
+static inline __attribute__((always_inline)) void zero_tap(char *t, size_t tap_bytes) {
+    switch (tap_bytes) {
+        case 4: memset(t, 0, 4); break;
+        case 8: memset(t, 0, 8); break;
+        case 16: memset(t, 0, 16); break;
+        default: memset(t, 0, tap_bytes); break;
+    }
+}
+
 static void im2col_tile(const Dense *d, const char *x, int es, int row_len, int p0, int count, char *tile) {
     size_t tap_bytes = (size_t)d->in_c * es;
     for (int r = 0; r < count; r++) {
@@ -740,13 +759,15 @@ static void im2col_tile(const Dense *d, const char *x, int es, int row_len, int 
                 int ix = ox * d->sw - d->pw + fx;
                 char *t = dst + (size_t)(fy * d->kw + fx) * tap_bytes;
                 if (iy < 0 || iy >= d->in_h || ix < 0 || ix >= d->in_w) {
-                    memset(t, 0, tap_bytes);
+                    zero_tap(t, tap_bytes);
                 } else {
-                    memcpy(t, x + ((size_t)iy * d->in_w + ix) * tap_bytes, tap_bytes);
+                    copy_tap(t, x + ((size_t)iy * d->in_w + ix) * tap_bytes, tap_bytes);
                 }
             }
         }
-        memset(dst + (size_t)d->k * es, 0, (size_t)(row_len - d->k) * es);
+        if (row_len > d->k) {
+            memset(dst + (size_t)d->k * es, 0, (size_t)(row_len - d->k) * es);
+        }
     }
 }
 
@@ -1107,11 +1128,11 @@ static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, 
  * Depthwise on AVX-512 VNNI: 32 channels of a row of output pixels, as depthwise16_row does with
  * 16 (the even and the odd channels' products in separate accumulators, every prefix's extremes
  * tracked in grouped mode), with vpdpwssd adding each tap's products into the accumulator in one
- * instruction, and the epilogue of epi_row_vnni (mode 1 or 2). Channel blocks [c0, c0 + 32).
+ * instruction, and the epilogue of epi_row_vnni (mode 1 or 2). Channel blocks [c0, c0 + 32), or a last 16.
  */
 #define DW_TAP512(xp, t)                                                                      \
     do {                                                                                      \
-        __m512i xv_ = _mm512_loadu_si512((const void *)(xp));                                 \
+        __m512i xv_ = _mm512_maskz_loadu_epi16(lm, (const void *)(xp));                       \
         ae = _mm512_dpwssd_epi32(ae, xv_, wk[2 * (t)]);                                       \
         ao = _mm512_dpwssd_epi32(ao, xv_, wk[2 * (t) + 1]);                                   \
         if (grouped) {                                                                        \
@@ -1123,7 +1144,8 @@ static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, 
     } while (0)
 
 static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, const Depthwise *d, int oy, int c0,
-                                                                  int16_t *yrow, const int grouped, const int mode) {
+                                                                  int live, int16_t *yrow, const int grouped, const int mode) {
+    const __mmask32 lm = live == 32 ? 0xFFFFFFFFu : 0xFFFFu; /* a last block of 16 channels: the upper half 0 */
     const int16_t *x = A16(d->in_off);
     const int16_t *w = I16(d->w_off);
     const int taps = d->kh * d->kw;
@@ -1131,14 +1153,14 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
     __m512i wk[18]; /* per tap: the even channels' weights (odd lanes 0), then the odd channels' */
     const __m512i zero = _mm512_setzero_si512();
     for (int t = 0; t < taps; t++) {
-        __m512i wv = _mm512_loadu_si512((const void *)(w + (size_t)t * ch + c0));
+        __m512i wv = _mm512_maskz_loadu_epi16(lm, (const void *)(w + (size_t)t * ch + c0));
         wk[2 * t] = _mm512_mask_blend_epi16(0xAAAAAAAAu, wv, zero);
         wk[2 * t + 1] = _mm512_mask_blend_epi16(0x55555555u, wv, zero);
     }
     /* the bias of the even and of the odd channels */
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i b0 = _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0));
-    const __m512i b1 = _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0 + 16));
+    const __m512i b1 = live == 32 ? _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0 + 16)) : _mm512_setzero_si512();
     const __m512i bev = _mm512_permutex2var_epi32(b0, evens, b1);
     const __m512i bov = _mm512_permutex2var_epi32(b0, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b1);
     const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
@@ -1148,7 +1170,7 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
     epi_load(&e0, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
              d->dbl_limit, c0, 16);
     epi_load(&e1, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
-             d->dbl_limit, c0 + 16, 16);
+             d->dbl_limit, live == 32 ? c0 + 16 : c0, live - 16);
     int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
     while (oy * d->sh - d->ph + fy0 < 0) {
         fy0++;
@@ -1189,8 +1211,8 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
         int16_t *yr = yrow + (size_t)ox * ch + c0;
         if (grouped && __builtin_expect((_mm512_cmpgt_epi32_mask(mxe, hi) | _mm512_cmpgt_epi32_mask(lo, mne)
                                          | _mm512_cmpgt_epi32_mask(mxo, hi) | _mm512_cmpgt_epi32_mask(lo, mno)) != 0, 0)) {
-            /* some prefix left the A-bit range: these 32 outputs are replayed in canonical order */
-            for (int k = c0; k < c0 + 32; k++) {
+            /* some prefix left the A-bit range: these outputs are replayed in canonical order */
+            for (int k = c0; k < c0 + live; k++) {
                 int64_t acc = replay_depthwise(c, d, oy, ox, k);
                 yrow[(size_t)ox * ch + k] = clamp16(round_shift(acc * I64(d->m_off)[k], I32(d->s_off)[k]), d->lo, d->hi);
             }
@@ -1199,11 +1221,11 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
         __m512i l = _mm512_unpacklo_epi32(ae, ao), h = _mm512_unpackhi_epi32(ae, ao);
         __m512i a0 = _mm512_permutex2var_epi64(l, first, h), a1 = _mm512_permutex2var_epi64(l, second, h);
         if (epi_row_vnni(&e0, mode, a0, yr) | epi_row_vnni(&e1, mode, a1, yr + 16)) {
-            /* the double path's guard failed: these 32 outputs in 64-bit integer arithmetic */
+            /* the double path's guard failed: these outputs in 64-bit integer arithmetic */
             int32_t acc[32];
             _mm512_storeu_si512((void *)acc, a0);
             _mm512_storeu_si512((void *)(acc + 16), a1);
-            for (int k = 0; k < 32; k++) {
+            for (int k = 0; k < live; k++) {
                 yr[k] = clamp16(round_shift((int64_t)acc[k] * I64(d->m_off)[c0 + k], I32(d->s_off)[c0 + k]), d->lo, d->hi);
             }
         }
@@ -1211,17 +1233,19 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
 }
 #undef DW_TAP512
 
-static __attribute__((noinline)) void depthwise32_vnni(const Ctx *c, const Depthwise *d, int oy, int c0, int16_t *yrow) {
+/* Channels [c0, c0 + live), live 32 or 16 (the layer's last block), with the modes fixed at compile time. */
+static __attribute__((noinline)) void depthwise32_vnni(const Ctx *c, const Depthwise *d, int oy, int c0, int live,
+                                                       int16_t *yrow) {
     if (d->pn == 2) {
         if (d->req32) {
-            depthwise32_row(c, d, oy, c0, yrow, 1, 1);
+            depthwise32_row(c, d, oy, c0, live, yrow, 1, 1);
         } else {
-            depthwise32_row(c, d, oy, c0, yrow, 1, 2);
+            depthwise32_row(c, d, oy, c0, live, yrow, 1, 2);
         }
     } else if (d->req32) {
-        depthwise32_row(c, d, oy, c0, yrow, 0, 1);
+        depthwise32_row(c, d, oy, c0, live, yrow, 0, 1);
     } else {
-        depthwise32_row(c, d, oy, c0, yrow, 0, 2);
+        depthwise32_row(c, d, oy, c0, live, yrow, 0, 2);
     }
 }
 #endif
@@ -1258,14 +1282,14 @@ static void conv_depthwise(const Ctx *c, const int32_t *words) {
     }
 #ifdef DOVA_VNNI
     if (vec_end > 0 && c->isa == ISA_VNNI && (d.req32 || d.dbl_limit > 0)) {
-        vec32_end = ch & ~31;
+        vec32_end = vec_end; /* every block of 16 channels: 32 at a time, the last 16 alone */
     }
 #endif
 #endif
     for (int oy = 0; oy < d.out_h; oy++) {
 #ifdef DOVA_VNNI
         for (int c0 = 0; c0 < vec32_end; c0 += 32) {
-            depthwise32_vnni(c, &d, oy, c0, y + (size_t)oy * d.out_w * ch);
+            depthwise32_vnni(c, &d, oy, c0, vec32_end - c0 >= 32 ? 32 : 16, y + (size_t)oy * d.out_w * ch);
         }
 #endif
 #ifdef DOVA_X86
@@ -1497,6 +1521,31 @@ static void run_plan(uint8_t *plan, uint8_t *arena, const uint8_t *px, int64_t *
     c.capture = capture;
     int16_t *in = (int16_t *)(arena + h[6]);
     int ch = h[7], hw = h[8] * h[9], stride = h[11];
+#ifdef DOVA_X86
+    if (ch == 3 && stride == 4) {
+        /* planar RGB to 4 int16 channels per pixel (the fourth 0), 8 pixels at a time */
+        const __m128i z = _mm_setzero_si128();
+        int i = 0;
+        for (; i + 8 <= hw; i += 8) {
+            __m128i r = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(px + i)));
+            __m128i g = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(px + hw + i)));
+            __m128i b = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(px + 2 * (size_t)hw + i)));
+            __m128i rg0 = _mm_unpacklo_epi16(r, g), rg1 = _mm_unpackhi_epi16(r, g);
+            __m128i b0 = _mm_unpacklo_epi16(b, z), b1 = _mm_unpackhi_epi16(b, z);
+            __m128i *o = (__m128i *)(in + (size_t)i * 4);
+            _mm_storeu_si128(o, _mm_unpacklo_epi32(rg0, b0));
+            _mm_storeu_si128(o + 1, _mm_unpackhi_epi32(rg0, b0));
+            _mm_storeu_si128(o + 2, _mm_unpacklo_epi32(rg1, b1));
+            _mm_storeu_si128(o + 3, _mm_unpackhi_epi32(rg1, b1));
+        }
+        for (; i < hw; i++) {
+            in[4 * i] = px[i];
+            in[4 * i + 1] = px[hw + i];
+            in[4 * i + 2] = px[2 * (size_t)hw + i];
+            in[4 * i + 3] = 0;
+        }
+    } else
+#endif
     if (ch == 1 && stride == 2) {
         for (int i = 0; i < hw; i++) {
             in[2 * i] = px[i];
