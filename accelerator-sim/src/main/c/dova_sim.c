@@ -325,25 +325,13 @@ static __attribute__((noinline)) void micro_u8_avx2(const Operand *a, const int8
  * AVX-512 VNNI: vpdpbusd multiplies 4 uint8 inputs with 4 int8 weights in each of 16 int32 lanes
  * and adds the 4 products to the lane exactly (no intermediate saturation, unlike vpmaddubsw), so
  * every layer with uint8 rows runs here, whatever its weights. The u8 panel [kquads][16][4] is one
- * zmm per quad: 16 channels' 4 weights. 6 rows x 16 channels: 6 accumulators, one weight load and
- * 6 broadcasts per 6 instructions of 64 MACs.
+ * zmm per quad: 16 channels' 4 weights (tile_vnni, tile2_vnni: 6 rows x 16 or 32 channels).
  */
 static inline __attribute__((always_inline)) __m512i bcast_quad(const uint8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
 }
-
-#define DOVA_VNNI_STEP(q)                                                                                      \
-    do {                                                                                                     \
-        __m512i w = _mm512_loadu_si512((const void *)(b + (size_t)(q) * 64));                                \
-        v0 = _mm512_dpbusd_epi32(v0, bcast_quad(r0 + 4 * (size_t)(q)), w);                                   \
-        v1 = _mm512_dpbusd_epi32(v1, bcast_quad(r1 + 4 * (size_t)(q)), w);                                   \
-        v2 = _mm512_dpbusd_epi32(v2, bcast_quad(r2 + 4 * (size_t)(q)), w);                                   \
-        v3 = _mm512_dpbusd_epi32(v3, bcast_quad(r3 + 4 * (size_t)(q)), w);                                   \
-        v4 = _mm512_dpbusd_epi32(v4, bcast_quad(r4 + 4 * (size_t)(q)), w);                                   \
-        v5 = _mm512_dpbusd_epi32(v5, bcast_quad(r5 + 4 * (size_t)(q)), w);                                   \
-    } while (0)
 
 #define DOVA_VNNI_STORE(out)                                                                                   \
     do {                                                                                                     \
@@ -429,23 +417,41 @@ static inline __attribute__((always_inline)) int epi_row_vnni(const Epi512 *e, i
  * not write (the double guard failed, a 64-bit product, or capturing) are stored to s and returned
  * as a bit per row, for the caller's exact paths.
  */
-static __attribute__((noinline)) int tile_vnni(const Ctx *c, const Dense *d, const Operand *a, const int8_t *panel,
-                                               int n0, int count, int16_t *y0, int ystride, int32_t s[MR][16],
-                                               int64_t *events) {
+static inline __attribute__((always_inline)) int tile_vnni_body(const Ctx *c, const Dense *d, const Operand *a,
+                                                                const int8_t *panel, int n0, int count, int16_t *y0,
+                                                                int ystride, int32_t s[MR][16], int32_t s2[MR][16],
+                                                                int64_t *events, const int two) {
     const int quads = a->pairs, taps = a->taps;
-    __m512i v0, v1, v2, v3, v4, v5;
+    const size_t second = (size_t)d->kq * 16; /* the next panel's weights */
+    __m512i v0, v1, v2, v3, v4, v5, u0, u1, u2, u3, u4, u5;
+#define DOVA_VNNI_STEP2(q)                                                                                     \
+    do {                                                                                                     \
+        __m512i w0 = _mm512_loadu_si512((const void *)(b + (size_t)(q) * 64)), w1 = w0, x;                   \
+        if (two) {                                                                                           \
+            w1 = _mm512_loadu_si512((const void *)(b + second + (size_t)(q) * 64));                          \
+        }                                                                                                    \
+        x = bcast_quad(r0 + 4 * (size_t)(q)); v0 = _mm512_dpbusd_epi32(v0, x, w0); if (two) u0 = _mm512_dpbusd_epi32(u0, x, w1); \
+        x = bcast_quad(r1 + 4 * (size_t)(q)); v1 = _mm512_dpbusd_epi32(v1, x, w0); if (two) u1 = _mm512_dpbusd_epi32(u1, x, w1); \
+        x = bcast_quad(r2 + 4 * (size_t)(q)); v2 = _mm512_dpbusd_epi32(v2, x, w0); if (two) u2 = _mm512_dpbusd_epi32(u2, x, w1); \
+        x = bcast_quad(r3 + 4 * (size_t)(q)); v3 = _mm512_dpbusd_epi32(v3, x, w0); if (two) u3 = _mm512_dpbusd_epi32(u3, x, w1); \
+        x = bcast_quad(r4 + 4 * (size_t)(q)); v4 = _mm512_dpbusd_epi32(v4, x, w0); if (two) u4 = _mm512_dpbusd_epi32(u4, x, w1); \
+        x = bcast_quad(r5 + 4 * (size_t)(q)); v5 = _mm512_dpbusd_epi32(v5, x, w0); if (two) u5 = _mm512_dpbusd_epi32(u5, x, w1); \
+    } while (0)
     if (d->pn != 2) {
         v0 = _mm512_setzero_si512(), v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0;
+        u0 = v0, u1 = v0, u2 = v0, u3 = v0, u4 = v0, u5 = v0;
         for (int t = 0; t < taps; t++) {
             DOVA_U8_ROWS(t);
             const int8_t *b = panel + (size_t)t * quads * 64;
             for (int q = 0; q < quads; q++) {
-                DOVA_VNNI_STEP(q);
+                DOVA_VNNI_STEP2(q);
             }
         }
     } else {
         __m512i bias = _mm512_loadu_si512((const void *)(I32(d->bias_off) + n0));
         v0 = bias, v1 = bias, v2 = bias, v3 = bias, v4 = bias, v5 = bias;
+        __m512i bias2 = two ? _mm512_loadu_si512((const void *)(I32(d->bias_off) + n0 + 16)) : bias;
+        u0 = bias2, u1 = bias2, u2 = bias2, u3 = bias2, u4 = bias2, u5 = bias2;
         const int gq = c->lanes / 4;
         const int sat = c->acc.saturate;
         const __m128i drop = _mm_cvtsi32_si128(32 - c->acc.bits);
@@ -468,46 +474,95 @@ static __attribute__((noinline)) int tile_vnni(const Ctx *c, const Dense *d, con
             for (int g0 = 0; g0 < quads; g0 += gq) {
                 int g1 = g0 + gq < quads ? g0 + gq : quads;
                 for (int q = g0; q < g1; q++) {
-                    DOVA_VNNI_STEP(q);
+                    DOVA_VNNI_STEP2(q);
                 }
                 __m512i mx = _mm512_max_epi32(_mm512_max_epi32(_mm512_max_epi32(v0, v1), _mm512_max_epi32(v2, v3)),
                                               _mm512_max_epi32(v4, v5));
                 __m512i mn = _mm512_min_epi32(_mm512_min_epi32(_mm512_min_epi32(v0, v1), _mm512_min_epi32(v2, v3)),
                                               _mm512_min_epi32(v4, v5));
+                if (two) {
+                    mx = _mm512_max_epi32(mx, _mm512_max_epi32(_mm512_max_epi32(_mm512_max_epi32(u0, u1), _mm512_max_epi32(u2, u3)),
+                                                               _mm512_max_epi32(u4, u5)));
+                    mn = _mm512_min_epi32(mn, _mm512_min_epi32(_mm512_min_epi32(_mm512_min_epi32(u0, u1), _mm512_min_epi32(u2, u3)),
+                                                               _mm512_min_epi32(u4, u5)));
+                }
                 if (__builtin_expect((_mm512_cmpgt_epi32_mask(mx, hi) | _mm512_cmpgt_epi32_mask(lo, mn)) != 0, 0)) {
                     DOVA_UPDATE512(v0, 0); DOVA_UPDATE512(v1, 1); DOVA_UPDATE512(v2, 2);
                     DOVA_UPDATE512(v3, 3); DOVA_UPDATE512(v4, 4); DOVA_UPDATE512(v5, 5);
+                    if (two) {
+                        DOVA_UPDATE512(u0, 0); DOVA_UPDATE512(u1, 1); DOVA_UPDATE512(u2, 2);
+                        DOVA_UPDATE512(u3, 3); DOVA_UPDATE512(u4, 4); DOVA_UPDATE512(u5, 5);
+                    }
                 }
             }
         }
 #undef DOVA_UPDATE512
         *events += ev;
     }
+#undef DOVA_VNNI_STEP2
     const int mode = c->capture != NULL ? 0 : d->req32 ? 1 : d->dbl_limit > 0 ? 2 : 0;
     if (mode == 0) {
         DOVA_VNNI_STORE(s);
+        if (two) {
+            _mm512_storeu_si512((void *)s2[0], u0); _mm512_storeu_si512((void *)s2[1], u1);
+            _mm512_storeu_si512((void *)s2[2], u2); _mm512_storeu_si512((void *)s2[3], u3);
+            _mm512_storeu_si512((void *)s2[4], u4); _mm512_storeu_si512((void *)s2[5], u5);
+            return ((1 << count) - 1) * 0x101;
+        }
         return (1 << count) - 1;
     }
-    Epi512 e;
+    Epi512 e, e2;
     epi_load(&e, c, mode, d->pn == 2 ? -1 : d->bias_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off,
              d->id_off, d->lo, d->hi, d->dbl_limit, n0, d->out_c - n0 < 16 ? d->out_c - n0 : 16);
+    if (two) {
+        epi_load(&e2, c, mode, d->pn == 2 ? -1 : d->bias_off, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off,
+                 d->hd_off, d->id_off, d->lo, d->hi, d->dbl_limit, n0 + 16, d->out_c - n0 - 16 < 16 ? d->out_c - n0 - 16 : 16);
+    }
     int left = 0;
-#define DOVA_EPI_ROW(md, v, r)                                                                               \
+#define DOVA_EPI_ROW(md, ep, v, r, out, bit, n)                                                               \
     do {                                                                                                     \
-        if ((r) < count && epi_row_vnni(&e, md, v, y0 + (size_t)(r) * ystride + n0)) {                       \
-            _mm512_storeu_si512((void *)s[r], v);                                                            \
-            left |= 1 << (r);                                                                                \
+        if ((r) < count && epi_row_vnni(ep, md, v, y0 + (size_t)(r) * ystride + (n))) {                      \
+            _mm512_storeu_si512((void *)(out)[r], v);                                                        \
+            left |= 1 << (bit);                                                                              \
+        }                                                                                                    \
+    } while (0)
+#define DOVA_EPI_ROWS(md)                                                                                    \
+    do {                                                                                                     \
+        DOVA_EPI_ROW(md, &e, v0, 0, s, 0, n0); DOVA_EPI_ROW(md, &e, v1, 1, s, 1, n0);                          \
+        DOVA_EPI_ROW(md, &e, v2, 2, s, 2, n0); DOVA_EPI_ROW(md, &e, v3, 3, s, 3, n0);                          \
+        DOVA_EPI_ROW(md, &e, v4, 4, s, 4, n0); DOVA_EPI_ROW(md, &e, v5, 5, s, 5, n0);                          \
+        if (two) {                                                                                           \
+            DOVA_EPI_ROW(md, &e2, u0, 0, s2, 8, n0 + 16); DOVA_EPI_ROW(md, &e2, u1, 1, s2, 9, n0 + 16);        \
+            DOVA_EPI_ROW(md, &e2, u2, 2, s2, 10, n0 + 16); DOVA_EPI_ROW(md, &e2, u3, 3, s2, 11, n0 + 16);      \
+            DOVA_EPI_ROW(md, &e2, u4, 4, s2, 12, n0 + 16); DOVA_EPI_ROW(md, &e2, u5, 5, s2, 13, n0 + 16);      \
         }                                                                                                    \
     } while (0)
     if (mode == 1) { /* each mode with a constant, so that the other's branch and constants fold away */
-        DOVA_EPI_ROW(1, v0, 0); DOVA_EPI_ROW(1, v1, 1); DOVA_EPI_ROW(1, v2, 2);
-        DOVA_EPI_ROW(1, v3, 3); DOVA_EPI_ROW(1, v4, 4); DOVA_EPI_ROW(1, v5, 5);
+        DOVA_EPI_ROWS(1);
     } else {
-        DOVA_EPI_ROW(2, v0, 0); DOVA_EPI_ROW(2, v1, 1); DOVA_EPI_ROW(2, v2, 2);
-        DOVA_EPI_ROW(2, v3, 3); DOVA_EPI_ROW(2, v4, 4); DOVA_EPI_ROW(2, v5, 5);
+        DOVA_EPI_ROWS(2);
     }
+#undef DOVA_EPI_ROWS
 #undef DOVA_EPI_ROW
     return left;
+}
+
+/* One panel: channels [n0, n0 + 16); returns the rows left (a bit per row). */
+static __attribute__((noinline)) int tile_vnni(const Ctx *c, const Dense *d, const Operand *a, const int8_t *panel,
+                                               int n0, int count, int16_t *y0, int ystride, int32_t s[MR][16],
+                                               int64_t *events) {
+    return tile_vnni_body(c, d, a, panel, n0, count, y0, ystride, s, s, events, 0);
+}
+
+/*
+ * Two panels, channels [n0, n0 + 32): 12 accumulators (enough independent chains to cover
+ * vpdpbusd's latency, where 6 are not) and one broadcast of each input quad for 32 channels. The
+ * rows left are bits 0-7 for the first panel (accumulators in s) and 8-15 for the second (in s2).
+ */
+static __attribute__((noinline)) int tile2_vnni(const Ctx *c, const Dense *d, const Operand *a, const int8_t *panel,
+                                                int n0, int count, int16_t *y0, int ystride, int32_t s[MR][16],
+                                                int32_t s2[MR][16], int64_t *events) {
+    return tile_vnni_body(c, d, a, panel, n0, count, y0, ystride, s, s2, events, 1);
 }
 #endif
 
@@ -877,6 +932,10 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                     op.rows[r] = tile + (size_t)(r < count ? r : count - 1) * d.kp;
                 }
             }
+#ifdef DOVA_VNNI
+            int carry = -1; /* >= 0: the rows of panel n0 the two-panel kernel left (accumulators in s2) */
+            int32_t s2[MR][16];
+#endif
             for (int n0 = nc0; n0 < nc1; n0 += 16) {
                 const int16_t *panel = panels + (size_t)(n0 / 16) * kpairs * (d.pn == 1 ? 64 : 32);
                 int pending[2] = {(1 << count) - 1, (1 << count) - 1}; /* rows each half still has to write */
@@ -886,8 +945,20 @@ static void conv_dense(const Ctx *c, const int32_t *w) {
                 const int8_t *panel8 = (const int8_t *)(c->plan + d.w8_off) + (size_t)(n0 / 16) * d.kq * 16;
 #ifdef DOVA_VNNI
                 if (d.u8 && c->isa == ISA_VNNI) {
-                    pending[0] = pending[1] = tile_vnni(c, &d, &op, panel8, n0, count, y + (size_t)p0 * d.out_c, d.out_c, s,
-                                                        &c->events[d.layer]);
+                    int16_t *y0 = y + (size_t)p0 * d.out_c;
+                    if (carry >= 0) { /* the second panel of the last two-panel tile */
+                        pending[0] = pending[1] = carry;
+                        if (carry != 0) {
+                            memcpy(s, s2, sizeof(s2));
+                        }
+                        carry = -1;
+                    } else if (n0 + 16 < nc1) {
+                        int left = tile2_vnni(c, &d, &op, panel8, n0, count, y0, d.out_c, s, s2, &c->events[d.layer]);
+                        pending[0] = pending[1] = left & 0xff;
+                        carry = left >> 8;
+                    } else {
+                        pending[0] = pending[1] = tile_vnni(c, &d, &op, panel8, n0, count, y0, d.out_c, s, &c->events[d.layer]);
+                    }
                     fused = 1;
                 } else
 #endif
