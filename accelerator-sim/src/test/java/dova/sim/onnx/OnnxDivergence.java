@@ -36,14 +36,19 @@ final class OnnxDivergence {
                     int[] sim = e.tensorValues(l.output());
                     int one = 0;
                     int more = 0;
+                    StringBuilder examples = new StringBuilder();
                     for (int i = 0; i < sim.length; i++) {
                         int ort = (b.get(i) & 0xff) - (spec.signed() ? 128 : 0);
                         int d = Math.abs(ort - sim[i]);
                         one += d == 1 ? 1 : 0;
                         more += d > 1 ? 1 : 0;
+                        if (d > 1 && more <= 4) {
+                            examples.append(String.format(" [%d (channel %d): simulator %d, ORT %d]", i,
+                                    i / (spec.height() * spec.width()), sim[i], ort));
+                        }
                     }
                     sb.append(String.format("%-10s %-16s %6d values: %5d 1 LSB apart, %5d further%n", l.kind(), l.name(),
-                            sim.length, one, more));
+                            sim.length, one, more)).append(examples.length() > 0 ? "  first:" + examples + "\n" : "");
                 }
             }
         }

@@ -2,6 +2,7 @@ package dova.sim.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -81,6 +82,18 @@ class OnnxInteropTest {
         int[] c = compare(m, px, n);
         if (c[2] > 0) {
             System.out.println(OnnxDivergence.report(m, java.util.Arrays.copyOf(px, m.inputSpec().size())));
+            // ORT's own int8 kernels are not deterministic on some CPUs for some shapes (seen on
+            // an AVX-512 VNNI + AMX Xeon: garbage in the output channels past the first 16 of a
+            // 28-channel first conv, different from run to run): then ORT is not an oracle for
+            // this model. The simulator's exactness is NativeExecutorTest's and ExecutorEquivalenceTest's.
+            byte[] onnx = OnnxExporter.export(m, OnnxExporter.Flavour.INT8);
+            int[][] first = ort(onnx, m, px, n);
+            boolean stable = true;
+            for (int run = 0; run < 4 && stable; run++) {
+                stable = java.util.Arrays.deepEquals(first, ort(onnx, m, px, n));
+            }
+            assumeTrue(stable, "ONNX Runtime gives different logits from run to run on this CPU for random model " + seed
+                    + " (an ORT kernel defect): not compared");
         }
         System.out.printf("random model %d: %d equal, %d 1 LSB apart, %d further%n", seed, c[0], c[1], c[2]);
         assertEquals(0, c[2], "logits more than 1 LSB apart");
