@@ -343,7 +343,7 @@ static inline __attribute__((always_inline)) __m512i bcast_quad(const uint8_t *p
 /* Requantization constants of one 16-channel panel for the AVX-512 epilogue (as finish_rows_avx2's). */
 typedef struct {
     __m512i bias, m, sh, sm1, rm, limit, lo, hi;
-    __m512d md0, md1, hd0, hd1, id0, id1, lod, hid;
+    __m512d md0, md1, hd0, hd1, lod, hid; /* md, hd: m 2^-s and 2^(s-1) 2^-s (the double path) */
     __mmask16 store; /* the panel's channels below out_c */
 } Epi512;
 
@@ -355,7 +355,7 @@ static inline __attribute__((always_inline)) void epi_load(Epi512 *e, const Ctx 
                                                            int s_off, int sm1_off, int rm_off, int md_off, int hd_off,
                                                            int id_off, int lo, int hi, int dbl_limit, int n0, int live) {
     e->m = e->sh = e->sm1 = e->rm = e->limit = e->lo = e->hi = _mm512_setzero_si512();
-    e->md0 = e->md1 = e->hd0 = e->hd1 = e->id0 = e->id1 = e->lod = e->hid = _mm512_setzero_pd();
+    e->md0 = e->md1 = e->hd0 = e->hd1 = e->lod = e->hid = _mm512_setzero_pd();
     e->bias = bias_off < 0 ? _mm512_setzero_si512() : _mm512_loadu_si512((const void *)(I32(bias_off) + n0));
     e->store = (__mmask16)((1u << live) - 1);
     if (mode == 1) {
@@ -369,9 +369,12 @@ static inline __attribute__((always_inline)) void epi_load(Epi512 *e, const Ctx 
         const double *md = (const double *)(c->plan + md_off) + n0;
         const double *hd = (const double *)(c->plan + hd_off) + n0;
         const double *id = (const double *)(c->plan + id_off) + n0;
-        e->md0 = _mm512_loadu_pd(md), e->md1 = _mm512_loadu_pd(md + 8);
-        e->hd0 = _mm512_loadu_pd(hd), e->hd1 = _mm512_loadu_pd(hd + 8);
-        e->id0 = _mm512_loadu_pd(id), e->id1 = _mm512_loadu_pd(id + 8);
+        /* m * 2^-s and 2^(s-1) * 2^-s: scaling by a power of two is exact, so
+           fma(acc, m 2^-s, 2^(s-1) 2^-s) is the exact (acc m + 2^(s-1)) 2^-s wherever
+           fma(acc, m, 2^(s-1)) is exact (|acc| <= dbl_limit), one multiply less per row */
+        __m512d i0 = _mm512_loadu_pd(id), i1 = _mm512_loadu_pd(id + 8);
+        e->md0 = _mm512_mul_pd(_mm512_loadu_pd(md), i0), e->md1 = _mm512_mul_pd(_mm512_loadu_pd(md + 8), i1);
+        e->hd0 = _mm512_mul_pd(_mm512_loadu_pd(hd), i0), e->hd1 = _mm512_mul_pd(_mm512_loadu_pd(hd + 8), i1);
         e->lod = _mm512_set1_pd(lo);
         e->hid = _mm512_set1_pd(hi);
         e->limit = _mm512_set1_epi32(dbl_limit);
@@ -397,8 +400,8 @@ static inline __attribute__((always_inline)) int epi_row_vnni(const Epi512 *e, i
         }
         __m512d a0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(acc));
         __m512d a1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(acc, 1));
-        a0 = _mm512_min_pd(_mm512_max_pd(_mm512_mul_pd(_mm512_fmadd_pd(a0, e->md0, e->hd0), e->id0), e->lod), e->hid);
-        a1 = _mm512_min_pd(_mm512_max_pd(_mm512_mul_pd(_mm512_fmadd_pd(a1, e->md1, e->hd1), e->id1), e->lod), e->hid);
+        a0 = _mm512_min_pd(_mm512_max_pd(_mm512_fmadd_pd(a0, e->md0, e->hd0), e->lod), e->hid);
+        a1 = _mm512_min_pd(_mm512_max_pd(_mm512_fmadd_pd(a1, e->md1, e->hd1), e->lod), e->hid);
         __m256i q0 = _mm512_cvt_roundpd_epi32(a0, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         __m256i q1 = _mm512_cvt_roundpd_epi32(a1, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
         q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
