@@ -27,12 +27,16 @@ export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-converged-$net"
 rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
 out="${DOVA_CONVERGED_OUT:-out/converged/$net}"
 read -r -a extra <<< "${DOVA_COMPRESS_ARGS:-}"
+# the suffix compress gives a model trained with these options (Compression.name): the resume
+# check and the sweep's naive and control files must look for the names compress writes
+suffix=""
+[[ " ${DOVA_COMPRESS_ARGS:-} " == *" --prefix-bound-everywhere "* ]] && suffix="-prefix-bound"
 mkdir -p "$out"
 common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --seed 1 --out "$out" "${extra[@]}")
 
 run() { # run NAME ARGS...: one compress run unless its model exists
   local name="$1"; shift
-  [ -f "$out/$name.dova" ] && return 0
+  [ -f "$out/$name$suffix.dova" ] && return 0
   echo "== $name ($(date -u +%T))"
   local qat=(--qat-epochs 2)
   [[ " $* " == *" --qat-epochs "* ]] && qat=()
@@ -47,17 +51,25 @@ run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-e
 run "$p-a12m8-wrap" --acc-bits 12 --mul-bits 8 --overflow wrap
 run "$p-a12m8-saturate" --acc-bits 12 --mul-bits 8 --overflow saturate
 run "$p-a32m12-wrap" --acc-bits 32 --mul-bits 12 --overflow wrap
+# then the pairs that show what each technique buys, each pair together so that an interrupted
+# run leaves whole comparisons: downscaling-awareness on and off at each M, overflow-awareness
+# off at A16; then the rest of the grid and the other ablations
+run "$p-a16m12-saturate" --acc-bits 16 --mul-bits 12 --overflow saturate
+for m in 8 6 5 4; do
+  run "$p-a32m${m}-wrap" --acc-bits 32 --mul-bits "$m" --overflow wrap
+  run "$p-a32m${m}-wrap-no-downscaling" --acc-bits 32 --mul-bits "$m" --overflow wrap --no-downscaling-aware
+done
+run "$p-a16m12-wrap-no-overflow-aware" --acc-bits 16 --mul-bits 12 --overflow wrap --no-overflow-aware
 for mode in wrap saturate; do
   for a in 32 16 14 12; do run "$p-a${a}m12-$mode" --acc-bits "$a" --mul-bits 12 --overflow "$mode"; done
   run "$p-a12m8-$mode" --acc-bits 12 --mul-bits 8 --overflow "$mode"
 done
-for m in 8 6 5 4; do run "$p-a32m${m}-wrap" --acc-bits 32 --mul-bits "$m" --overflow wrap; done
-for m in 12 8 6 5 4; do run "$p-a32m${m}-wrap-no-downscaling" --acc-bits 32 --mul-bits "$m" --overflow wrap --no-downscaling-aware; done
-for a in 16 14 12; do run "$p-a${a}m12-wrap-no-overflow-aware" --acc-bits "$a" --mul-bits 12 --overflow wrap --no-overflow-aware; done
+run "$p-a32m12-wrap-no-downscaling" --acc-bits 32 --mul-bits 12 --overflow wrap --no-downscaling-aware
+for a in 14 12; do run "$p-a${a}m12-wrap-no-overflow-aware" --acc-bits "$a" --mul-bits 12 --overflow wrap --no-overflow-aware; done
 run "$p-a16m12-wrap-guaranteed" --acc-bits 16 --mul-bits 12 --overflow wrap --guaranteed
 run "$p-a12m8-wrap-guaranteed" --acc-bits 12 --mul-bits 8 --overflow wrap --guaranteed
 run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-epochs 0 --fine-tune-epochs 2
 fp32=$(tail -n 1 "$hist" | cut -d, -f4)
-./dova sweep --dir "$out" --naive "$out/$p-a32m12-wrap-naive.dova" --control "$out/$p-a32m32-wrap-fp32ft2-naive.dova" \
+./dova sweep --dir "$out" --naive "$out/$p-a32m12-wrap$suffix-naive.dova" --control "$out/$p-a32m32-wrap-fp32ft2$suffix-naive.dova" \
   --data "$data" --fp32 "$fp32" --markdown "docs/results/compression-converged-$net.md" \
   --png "docs/results/compression-converged-$net.png" --command "${DOVA_COMPRESS_ARGS:+DOVA_COMPRESS_ARGS=\"$DOVA_COMPRESS_ARGS\" }scripts/converged-comparison.sh $net"

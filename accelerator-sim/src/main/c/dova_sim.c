@@ -1203,10 +1203,13 @@ static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, 
  * 16 (the even and the odd channels' products in separate accumulators, every prefix's extremes
  * tracked in grouped mode), with vpdpwssd adding each tap's products into the accumulator in one
  * instruction, and the epilogue of epi_row_vnni (mode 1 or 2). Channel blocks [c0, c0 + 32), or a last 16.
+ * A 16-channel layer at stride 1 (`pair`) runs two neighbouring output pixels per register
+ * instead: their inputs are the 32 contiguous int16 of pixels ix and ix + 1, the weights and the
+ * bias are the 16 channels' twice; a pixel pair that reaches the padding runs one pixel at a time.
  */
 #define DW_TAP512(xp, t)                                                                      \
     do {                                                                                      \
-        __m512i xv_ = _mm512_maskz_loadu_epi16(lm, (const void *)(xp));                       \
+        __m512i xv_ = _mm512_maskz_loadu_epi16(lmx, (const void *)(xp));                      \
         ae = _mm512_dpwssd_epi32(ae, xv_, wk[2 * (t)]);                                       \
         ao = _mm512_dpwssd_epi32(ao, xv_, wk[2 * (t) + 1]);                                   \
         if (grouped) {                                                                        \
@@ -1218,7 +1221,8 @@ static inline __attribute__((always_inline)) void depthwise16_row(const Ctx *c, 
     } while (0)
 
 static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, const Depthwise *d, int oy, int c0,
-                                                                  int live, int16_t *yrow, const int grouped, const int mode) {
+                                                                  int live, int16_t *yrow, const int grouped, const int mode,
+                                                                  const int pair) {
     const __mmask32 lm = live == 32 ? 0xFFFFFFFFu : 0xFFFFu; /* a last block of 16 channels: the upper half 0 */
     const int16_t *x = A16(d->in_off);
     const int16_t *w = I16(d->w_off);
@@ -1227,14 +1231,15 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
     __m512i wk[18]; /* per tap: the even channels' weights (odd lanes 0), then the odd channels' */
     const __m512i zero = _mm512_setzero_si512();
     for (int t = 0; t < taps; t++) {
-        __m512i wv = _mm512_maskz_loadu_epi16(lm, (const void *)(w + (size_t)t * ch + c0));
+        __m512i wv = pair ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w + (size_t)t * ch)))
+                          : _mm512_maskz_loadu_epi16(lm, (const void *)(w + (size_t)t * ch + c0));
         wk[2 * t] = _mm512_mask_blend_epi16(0xAAAAAAAAu, wv, zero);
         wk[2 * t + 1] = _mm512_mask_blend_epi16(0x55555555u, wv, zero);
     }
     /* the bias of the even and of the odd channels */
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i b0 = _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0));
-    const __m512i b1 = live == 32 ? _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0 + 16)) : _mm512_setzero_si512();
+    const __m512i b1 = pair ? b0 : live == 32 ? _mm512_loadu_si512((const void *)(I32(d->bias_off) + c0 + 16)) : _mm512_setzero_si512();
     const __m512i bev = _mm512_permutex2var_epi32(b0, evens, b1);
     const __m512i bov = _mm512_permutex2var_epi32(b0, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b1);
     const __m512i lo = _mm512_set1_epi32((int32_t)c->acc.min), hi = _mm512_set1_epi32((int32_t)c->acc.max);
@@ -1244,7 +1249,9 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
     epi_load(&e0, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
              d->dbl_limit, c0, 16);
     epi_load(&e1, c, mode, -1, d->m32_off, d->s_off, d->sm1_off, d->rm_off, d->md_off, d->hd_off, d->id_off, d->lo, d->hi,
-             d->dbl_limit, live == 32 ? c0 + 16 : c0, live - 16);
+             d->dbl_limit, live == 32 ? c0 + 16 : c0, pair ? 16 : live - 16);
+    Epi512 e1none = e1; /* the second pixel's half when a pair runs one pixel */
+    e1none.store = 0;
     int fy0 = 0, fy1 = d->kh; /* the kernel rows inside the input */
     while (oy * d->sh - d->ph + fy0 < 0) {
         fy0++;
@@ -1255,10 +1262,12 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
     const int full3 = d->kh == 3 && d->kw == 3 && fy0 == 0 && fy1 == 3;
     const size_t xs = (size_t)ch;
     const size_t rs = (size_t)d->in_w * ch;
-    for (int ox = 0; ox < d->out_w; ox++) {
+    for (int ox = 0; ox < d->out_w;) {
         __m512i ae = bev, ao = bov;
         __m512i mxe = bev, mne = bev, mxo = bov, mno = bov;
         int ix0 = ox * d->sw - d->pw;
+        const int two = pair && full3 && ox + 1 < d->out_w && ix0 >= 0 && ix0 + 3 < d->in_w; /* pixels ox and ox + 1 */
+        const __mmask32 lmx = two ? 0xFFFFFFFFu : lm;
         if (full3 && ix0 >= 0 && ix0 + 2 < d->in_w) {
             const int16_t *xp = x + (size_t)(oy * d->sh - d->ph) * rs + (size_t)ix0 * xs + c0;
             DW_TAP512(xp, 0);
@@ -1286,23 +1295,28 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
         if (grouped && __builtin_expect((_mm512_cmpgt_epi32_mask(mxe, hi) | _mm512_cmpgt_epi32_mask(lo, mne)
                                          | _mm512_cmpgt_epi32_mask(mxo, hi) | _mm512_cmpgt_epi32_mask(lo, mno)) != 0, 0)) {
             /* some prefix left the A-bit range: these outputs are replayed in canonical order */
-            for (int k = c0; k < c0 + live; k++) {
-                int64_t acc = replay_depthwise(c, d, oy, ox, k);
-                yrow[(size_t)ox * ch + k] = clamp16(round_shift(acc * I64(d->m_off)[k], I32(d->s_off)[k]), d->lo, d->hi);
+            for (int px = ox; px <= ox + two; px++) {
+                for (int k = c0; k < c0 + live; k++) {
+                    int64_t acc = replay_depthwise(c, d, oy, px, k);
+                    yrow[(size_t)px * ch + k] = clamp16(round_shift(acc * I64(d->m_off)[k], I32(d->s_off)[k]), d->lo, d->hi);
+                }
             }
+            ox += 1 + two;
             continue;
         }
         __m512i l = _mm512_unpacklo_epi32(ae, ao), h = _mm512_unpackhi_epi32(ae, ao);
         __m512i a0 = _mm512_permutex2var_epi64(l, first, h), a1 = _mm512_permutex2var_epi64(l, second, h);
-        if (epi_row_vnni(&e0, mode, a0, yr) | epi_row_vnni(&e1, mode, a1, yr + 16)) {
+        if (epi_row_vnni(&e0, mode, a0, yr) | epi_row_vnni(pair && !two ? &e1none : &e1, mode, a1, yr + 16)) {
             /* the double path's guard failed: these outputs in 64-bit integer arithmetic */
             int32_t acc[32];
             _mm512_storeu_si512((void *)acc, a0);
             _mm512_storeu_si512((void *)(acc + 16), a1);
-            for (int k = 0; k < live; k++) {
-                yr[k] = clamp16(round_shift((int64_t)acc[k] * I64(d->m_off)[c0 + k], I32(d->s_off)[c0 + k]), d->lo, d->hi);
+            for (int k = 0; k < (two ? 32 : live); k++) {
+                int kc = c0 + (pair ? k % 16 : k);
+                yr[k] = clamp16(round_shift((int64_t)acc[k] * I64(d->m_off)[kc], I32(d->s_off)[kc]), d->lo, d->hi);
             }
         }
+        ox += 1 + two;
     }
 }
 #undef DW_TAP512
@@ -1310,17 +1324,26 @@ static inline __attribute__((always_inline)) void depthwise32_row(const Ctx *c, 
 /* Channels [c0, c0 + live), live 32 or 16 (the layer's last block), with the modes fixed at compile time. */
 static __attribute__((noinline)) void depthwise32_vnni(const Ctx *c, const Depthwise *d, int oy, int c0, int live,
                                                        int16_t *yrow) {
-    if (d->pn == 2) {
-        if (d->req32) {
-            depthwise32_row(c, d, oy, c0, live, yrow, 1, 1);
-        } else {
-            depthwise32_row(c, d, oy, c0, live, yrow, 1, 2);
-        }
-    } else if (d->req32) {
-        depthwise32_row(c, d, oy, c0, live, yrow, 0, 1);
+#define DW_MODES(pair)                                                                        \
+    do {                                                                                      \
+        if (d->pn == 2) {                                                                     \
+            if (d->req32) {                                                                   \
+                depthwise32_row(c, d, oy, c0, live, yrow, 1, 1, pair);                        \
+            } else {                                                                          \
+                depthwise32_row(c, d, oy, c0, live, yrow, 1, 2, pair);                        \
+            }                                                                                 \
+        } else if (d->req32) {                                                                \
+            depthwise32_row(c, d, oy, c0, live, yrow, 0, 1, pair);                            \
+        } else {                                                                              \
+            depthwise32_row(c, d, oy, c0, live, yrow, 0, 2, pair);                            \
+        }                                                                                     \
+    } while (0)
+    if (d->ch == 16 && d->sw == 1) {
+        DW_MODES(1);
     } else {
-        depthwise32_row(c, d, oy, c0, live, yrow, 0, 2);
+        DW_MODES(0);
     }
+#undef DW_MODES
 }
 #endif
 

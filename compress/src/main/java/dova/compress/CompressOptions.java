@@ -2,7 +2,9 @@ package dova.compress;
 
 import dova.compress.net.Architecture;
 import dova.compress.net.QuantTarget;
+import dova.sim.DatapathProfile;
 import dova.sim.Overflow;
+import dova.sim.ProcessorConfig;
 import dova.sim.data.DataSet;
 import dova.sim.data.TrainingData;
 import java.nio.file.Path;
@@ -22,6 +24,10 @@ import java.nio.file.Path;
  * @param trainLimit use only the first N training images (0: all)
  * @param fineTuneEpochs FP32 epochs after loading {@code fp32Checkpoint}, at the QAT learning rate
  *     (the control that gives FP32 the extra epochs quantization-aware training gets); 0: none
+ * @param profile train for this real CPU's int8 datapath instead of the paper's processor (its int32
+ *     accumulator and intermediate stage, e.g. {@code vpmaddubsw}'s saturating int16 pair sums); null: the processor
+ * @param pairStageEverywhere with a profile's intermediate stage: simulate it in every layer that can leave it,
+ *     not only in the one that reads the image
  */
 public record CompressOptions(Architecture architecture, DataSet dataSet, Path dataDir, Path outDir, int fp32Epochs,
                               int qatEpochs, int batchSize, float learningRate, float qatLearningRate, long seed,
@@ -29,7 +35,8 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
                               boolean overflowAware, boolean guaranteed, double overflowTarget, double narrowFactor,
                               int minWeightLimit, int minActivationBits, int scheduleSteps, int pruneMultiple, double pruneRatio,
                               Path fp32Checkpoint, int trainLimit, int fineTuneEpochs, TrainingData own,
-                              boolean perChannelNarrowing, int weightBits, boolean prefixBoundEverywhere) {
+                              boolean perChannelNarrowing, int weightBits, boolean prefixBoundEverywhere,
+                              DatapathProfile profile, boolean pairStageEverywhere) {
     /** @throws IllegalArgumentException naming the first impossible option (as the command line spells it) */
     public CompressOptions {
         if (architecture == null || (dataSet == null && own == null) || dataDir == null || outDir == null
@@ -91,7 +98,8 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
 
     /** What quantization-aware training simulates: these widths, with the awareness this run asks for. */
     public QuantTarget target() {
-        return new QuantTarget(accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware, guaranteed);
+        QuantTarget t = new QuantTarget(accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware, guaranteed);
+        return profile == null ? t : t.forProfile(profile);
     }
 
     /** The schedule's weight-limit floor by default: 31 at A >= 16, halved per accumulator bit below 16, at least 3. */
@@ -145,6 +153,25 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
         private boolean perChannelNarrowing;
         private int weightBits = 8;
         private boolean prefixBoundEverywhere;
+        private DatapathProfile profile;
+        private boolean pairStageEverywhere;
+
+        /** With {@link #optProfile}: simulate its intermediate stage in every layer, not only the first; default off. */
+        public Builder optPairStageEverywhere(boolean v) {
+            pairStageEverywhere = v;
+            return this;
+        }
+
+        /**
+         * Trains for a real CPU's int8 datapath ({@link DatapathProfile}): its accumulator (int32,
+         * wrapping) replaces {@link #optAccumulatorBits} and {@link #optOverflow}, and quantization-aware
+         * training simulates its intermediate stage; {@link DatapathProfile#PROCESSOR} or null: the
+         * paper's processor (default).
+         */
+        public Builder optProfile(DatapathProfile v) {
+            profile = v == DatapathProfile.PROCESSOR ? null : v;
+            return this;
+        }
 
         /** Required. */
         public Builder setArchitecture(Architecture v) {
@@ -340,13 +367,18 @@ public record CompressOptions(Architecture architecture, DataSet dataSet, Path d
             if (architecture == null || (dataSet == null && own == null)) {
                 throw new IllegalArgumentException("compress: --model and --data must be set");
             }
+            if (profile != null) {
+                ProcessorConfig cpu = profile.apply(ProcessorConfig.baseline());
+                accumulatorBits = cpu.accumulatorBits();
+                overflow = cpu.overflow();
+            }
             int weightFloor = minWeightLimit != null ? minWeightLimit : defaultMinWeightLimit(accumulatorBits);
             int activationFloor = minActivationBits != null ? minActivationBits : defaultMinActivationBits(accumulatorBits);
             return new CompressOptions(architecture, dataSet, dataDir, outDir, fp32Epochs, qatEpochs, batchSize, learningRate,
                     qatLearningRate, seed, accumulatorBits, multiplierBits, overflow, downscalingAware, overflowAware,
                     guaranteed, overflowTarget, narrowFactor, weightFloor, activationFloor, scheduleSteps, pruneMultiple,
                     pruneRatio, fp32Checkpoint, trainLimit, fineTuneEpochs, own, perChannelNarrowing, weightBits,
-                    prefixBoundEverywhere);
+                    prefixBoundEverywhere, profile, pairStageEverywhere);
         }
     }
 }

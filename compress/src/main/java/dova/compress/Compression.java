@@ -42,13 +42,13 @@ public final class Compression {
 
     public static String name(CompressOptions o) {
         // the variants that change what is trained carry a suffix; the paper's method has none
-        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
+        return String.format(Locale.ROOT, "%s-%s-a%dm%d-%s%s%s%s%s%s%s%s%s%s", o.architecture().id(), o.data().name(),
                 o.accumulatorBits(), o.multiplierBits(), o.overflow().name().toLowerCase(Locale.ROOT),
                 o.weightBits() < 8 ? "-w" + o.weightBits() : "",
                 o.pruneRatio() > 0 ? "-pruned" : "", o.guaranteed() ? "-guaranteed" : "",
                 o.downscalingAware() ? "" : "-no-downscaling", o.overflowAware() ? "" : "-no-overflow-aware",
                 o.fineTuneEpochs() > 0 ? "-fp32ft" + o.fineTuneEpochs() : "", o.perChannelNarrowing() ? "-per-channel" : "",
-                o.prefixBoundEverywhere() ? "-prefix-bound" : "");
+                o.prefixBoundEverywhere() ? "-prefix-bound" : "", o.profile() != null ? "-" + o.profile().id() : "");
     }
 
     private static long parameters(QuantNet net) {
@@ -137,6 +137,7 @@ public final class Compression {
             QuantNet qnet = net;
             qnet.state().collectChannelOverflow = o.perChannelNarrowing();
             qnet.state().prefixBoundEverywhere = o.prefixBoundEverywhere();
+            qnet.state().pairStageEverywhere = o.pairStageEverywhere();
             Schedule schedule = new Schedule(qnet, o, log);
             if (o.overflowAware()) {
                 schedule.warmStart(loop, train.head(CALIBRATION_IMAGES));
@@ -146,6 +147,11 @@ public final class Compression {
                     epoch -> {
                         log.printf(Locale.ROOT, "  overflow rate in QAT epoch %d: %.4f%% of outputs%n", epoch,
                                 100 * qnet.state().overflowRate());
+                        if (!qnet.state().pairSaturations.isEmpty()) {
+                            log.printf("  saturated %s intermediates in QAT epoch %d: %s%n", o.profile(), epoch,
+                                    qnet.state().pairSaturations.entrySet().stream()
+                                            .map(x -> x.getKey() + " " + x.getValue()[0]).toList());
+                        }
                         save(qnet, epoch, qatCkpt);
                     },
                     step -> {

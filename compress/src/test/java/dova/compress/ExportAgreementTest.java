@@ -261,6 +261,49 @@ class ExportAgreementTest {
     }
 
     /**
+     * Training for the x86-avx2 profile simulates vpmaddubsw's saturating int16 pair sums: on this
+     * naive model (8-bit weights at full range, pixels up to 255) the first layer's pairs saturate,
+     * and the training-side forward must then predict exactly as the simulator's x86-avx2 profile
+     * runs the exported model, with the same number of saturated pairs in every layer.
+     */
+    @Test
+    void theAvx2PairStageIsSimulatedInTrainingAsTheSimulatorRunsIt() {
+        QuantNet net = loop.net();
+        QuantTarget t = new QuantTarget(32, 12, Overflow.WRAP, true, true, false)
+                .forProfile(dova.sim.DatapathProfile.X86_AVX2);
+        assertEquals(new dova.sim.PairStage(2, 16, Overflow.SATURATE), t.pairStage());
+        net.quantize(t);
+        net.state().pairStageEverywhere = true;
+        LabelledImages few = test.head(200);
+        net.state().resetOverflowCounts();
+        int[] training = loop.predict(few, 100);
+        java.util.Map<String, long[]> trained = new java.util.LinkedHashMap<>(net.state().pairSaturations);
+        IntegerModel m = Exporter.export(net, "lenet", 32, 12);
+        Executor e = Executor.fast(m, t.processor());
+        int same = 0;
+        for (int i = 0; i < few.count(); i++) {
+            same += e.run(few.pixels(), i * few.pixelsPerImage()) == training[i] ? 1 : 0;
+        }
+        long[] events = e.overflowEvents();
+        String first = m.layers().get(0).name();
+        System.err.printf("x86-avx2: %d/%d identical predictions; pair saturations in training %s, simulator %s%n", same,
+                few.count(), trained.entrySet().stream().map(x -> x.getKey() + "=" + x.getValue()[0]).toList(),
+                java.util.Arrays.toString(events));
+        assertTrue(trained.containsKey(first) && trained.get(first)[0] > 0, "the first layer's pairs saturate: " + trained);
+        assertEquals(few.count(), same);
+        for (int i = 0; i < m.layers().size(); i++) {
+            long[] c = trained.get(m.layers().get(i).name());
+            assertEquals(c == null ? 0 : c[0], events[i], "saturated pairs of " + m.layers().get(i).name());
+        }
+        // by default only the layer that reads the image is simulated
+        net.state().pairStageEverywhere = false;
+        net.state().resetOverflowCounts();
+        loop.predict(few, 100);
+        assertEquals(java.util.Set.of(first), net.state().pairSaturations.keySet());
+        assertEquals(trained.get(first)[0], net.state().pairSaturations.get(first)[0]);
+    }
+
+    /**
      * With the P/N bound counted for every conv (--prefix-bound-everywhere), a deeper layer's count
      * is a superset of its final-sum count, and larger for this naive model at 16 bits (prefixes
      * that leave the range and come back); the first layer's count is the same either way.

@@ -145,7 +145,9 @@ class ImageLayoutIT {
             // the topics Strimzi's topic operator would create: exactly the manifests' KafkaTopics (create-topics is off)
             for (JsonNode t : rendered) {
                 if ("KafkaTopic".equals(t.path("kind").asText())) {
-                    kafka.createTopics(t.path("spec").path("partitions").asInt(), t.path("metadata").path("name").asText());
+                    Map<String, String> config = new java.util.TreeMap<>();
+                    t.path("spec").path("config").fields().forEachRemaining(f -> config.put(f.getKey(), f.getValue().asText()));
+                    kafka.createTopic(t.path("metadata").path("name").asText(), t.path("spec").path("partitions").asInt(), config);
                 }
             }
             List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=10001", "--regid=10001", "--clear-groups"));

@@ -146,6 +146,15 @@ class ManifestsTest {
         }
         // the recalibration leader's election topic (Application.controlTopic: <frames-topic>-control)
         one(docs, "KafkaTopic", cm.path("data").path("DOVA_KAFKA_FRAMES_TOPIC").asText() + "-control");
+        // the replicas' shared calibration windows (Application.calibrationTopic: <frames-topic>-calibration)
+        one(docs, "KafkaTopic", cm.path("data").path("DOVA_KAFKA_FRAMES_TOPIC").asText() + "-calibration");
+        // the fleet's model registry (Application.modelsTopic: <frames-topic>-models): compacted, one
+        // partition, records as large as the largest model record; serve refuses to start on anything else
+        JsonNode models = one(docs, "KafkaTopic", cm.path("data").path("DOVA_KAFKA_FRAMES_TOPIC").asText() + "-models");
+        assertEquals(1, models.path("spec").path("partitions").asInt());
+        assertEquals("compact", models.path("spec").path("config").path("cleanup.policy").asText());
+        assertTrue(models.path("spec").path("config").path("max.message.bytes").asLong()
+                >= dova.serve.registry.ModelRecord.MAX_BYTES, "max.message.bytes holds a model record");
         JsonNode dashboard = one(docs, "ConfigMap", "dova-grafana-dashboard");
         assertEquals("1", dashboard.path("metadata").path("labels").path("grafana_dashboard").asText());
     }

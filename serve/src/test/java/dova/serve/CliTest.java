@@ -71,6 +71,12 @@ class CliTest {
         String[] src = run("demo", "--source", dir.resolve("missing.mp4").toString());
         assertEquals("2", src[0]);
         assertTrue(src[1].contains("--source") && src[1].contains("no such file"), src[1]);
+        String[] replicas = run("demo", "--replicas", "9");
+        assertEquals("2", replicas[0]);
+        assertTrue(replicas[1].contains("--replicas must be in [1, 8], got 9"), replicas[1]);
+        String[] fleet = run("models", "rollback", "2", "--bootstrap-servers", "127.0.0.1:1");
+        assertEquals("2", fleet[0]);
+        assertTrue(fleet[1].contains("127.0.0.1:1") && fleet[1].contains("-models"), fleet[1]);
         String[] cam = run("camera", "--source", "rtsp://admin:hunter2@10.0.0.5/s", "--size", "28", "--bootstrap-servers",
                 "127.0.0.1:1");
         assertTrue(cam[1].contains("--size must be WxH"), cam[1]);
@@ -103,5 +109,20 @@ class CliTest {
         String[] f = run("export-onnx", "--model", model.toString(), "--out", out.toString(), "--flavour", "half");
         assertEquals("2", f[0]);
         assertTrue(f[1].contains("half"), f[1]);
+    }
+
+    /** The exported file reads back into simulate; a broken .onnx file stops with one line naming it. */
+    @Test
+    void simulateReadsAnOnnxModelAndNamesABrokenOne(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("lenet.onnx");
+        assertEquals("0", run("export-onnx", "--model", "../models/lenet-mnist-a16m12-wrap.dova", "--out", out.toString())[0]);
+        String[] r = run("simulate", "--model", out.toString(), "--data-dir", "../data", "--limit", "100", "--no-baseline",
+                "--threads", "1");
+        assertEquals("0", r[0], r[1]);
+        byte[] bytes = Files.readAllBytes(out);
+        Path cut = Files.write(dir.resolve("cut.onnx"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        String[] c = run("simulate", "--model", cut.toString(), "--limit", "10");
+        assertEquals("2", c[0], c[1]);
+        assertTrue(c[1].contains("ONNX cut") && c[1].contains("exceeds"), c[1]);
     }
 }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three replicas of the service in one consumer group on an unlabelled stream that drifts: every
  * replica sees the drift in its own partitions, but only the elected one recalibrates, so the
- * fleet makes one attempt, not three.
+ * fleet makes one attempt, not three, and every replica then serves the version it left.
  */
 class FleetRecalibrationIT {
     @Test
@@ -53,6 +53,14 @@ class FleetRecalibrationIT {
                         outcomes.add(o);
                         attemptedBy.add(replica);
                     }));
+                }
+                // the group settled before the stream starts: every replica holds partitions (4 across 3), so every
+                // replica has windows to share before the drift reaches the elected one
+                long settled = System.nanoTime() + 60_000_000_000L;
+                while (!(replicas.stream().allMatch(a -> a.stream().assignedPartitions() > 0)
+                        && replicas.stream().mapToInt(a -> a.stream().assignedPartitions()).sum() == 4)
+                        && System.nanoTime() < settled) {
+                    Thread.sleep(100);
                 }
                 FrameCodec codec = FrameCodec.defaults();
                 Map<String, Object> c = new HashMap<>();
@@ -90,6 +98,18 @@ class FleetRecalibrationIT {
                 assertTrue(drifted >= 2, drifted + " replicas saw the drift in their partitions");
                 assertEquals(1, outcomes.size(), "one attempt for the fleet: " + outcomes);
                 assertEquals(List.of(leader), attemptedBy, "made by the elected replica");
+                // the plan used the ranges the other replicas shared, not the leader's partitions alone
+                assertTrue(outcomes.get(0).detail().matches(".*on the ranges of [23] replicas.*"), outcomes.get(0).detail());
+                // one fleet, one model: whatever the attempt decided, every replica serves the version it left
+                int expected = outcomes.get(0).toVersion();
+                long until = System.nanoTime() + 15_000_000_000L;
+                while (replicas.stream().anyMatch(a -> a.pool().current().version() != expected) && System.nanoTime() < until) {
+                    Thread.sleep(100);
+                }
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(expected, replicas.get(i).pool().current().version(), "replica " + i + " serves the fleet's version"
+                            + " after " + outcomes.get(0).result());
+                }
             } finally {
                 for (Application a : replicas) {
                     a.close();

@@ -3,6 +3,7 @@ package dova.serve;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -69,9 +70,25 @@ class RetrainerTest {
         Retrainer.Result next = retrainer.retrain(serving, target, data, 0, 1);
         assertArrayEquals(firstLayerWeights(first.model()), firstLayerWeights(next.model()));
         Path keptAgain = registry.resolve("v0003-qat.ckpt");
+        // the registry that published v0003 wrote its checkpoint there already, and the fleet's follower
+        // may be reading it: adopting leaves that very file (it used to delete it, then rename over it)
+        Files.copy(next.checkpoint(), keptAgain);
+        Object published = Files.readAttributes(keptAgain, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         retrainer.adopt(next, keptAgain);
-        assertFalse(Files.exists(kept), "an adopted base that is replaced is deleted");
+        assertEquals(published, Files.readAttributes(keptAgain, java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
+                "the published checkpoint file is not replaced");
+        assertFalse(Files.exists(next.checkpoint()), "the temporary checkpoint goes");
+        assertTrue(Files.exists(kept), "a replaced base stays beside its version: a rollback retrains from it");
         assertTrue(Files.exists(keptAgain));
+        assertEquals(keptAgain, retrainer.base());
+        // a rollback to v0002 (or another replica serving it) retrains from v0002's weights again
+        retrainer.rebase(kept);
+        Retrainer.Result afterRollback = retrainer.retrain(serving, target, data, 0, 1);
+        assertArrayEquals(firstLayerWeights(first.model()), firstLayerWeights(afterRollback.model()));
+        retrainer.discard(afterRollback);
+        Path notACheckpoint = Files.writeString(registry.resolve("v0004-qat.ckpt"), "not a checkpoint");
+        assertThrows(IllegalArgumentException.class, () -> retrainer.rebase(notACheckpoint));
+        assertEquals(kept, retrainer.base(), "a refused rebase keeps the base");
         assertArrayEquals(initialBytes, Files.readAllBytes(INITIAL), "the configured checkpoint is never changed");
     }
 

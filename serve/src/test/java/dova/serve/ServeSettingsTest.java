@@ -39,6 +39,9 @@ class ServeSettingsTest {
         assertTrue(error("dova.kafka.commit-max-batch = 0").contains("dova.kafka.commit-max-batch (DOVA_KAFKA_COMMIT_MAX_BATCH)"));
         assertTrue(error("dova.kafka.commit-max-interval = 0s").contains("commit-max-interval"));
         assertTrue(error("dova.kafka.max-poll-records = -5").contains("max-poll-records"));
+        assertEquals(45, c.sessionTimeout().toSeconds(), "Kafka's own default");
+        assertTrue(error("dova.kafka.session-timeout = 2s").contains("dova.kafka.session-timeout (DOVA_KAFKA_SESSION_TIMEOUT)"),
+                "under the broker's group.min.session.timeout.ms");
         assertTrue(error("dova.recalibration.recent-frames = 10").contains("dova.calibration.window"),
                 "recent frames fewer than a window");
         assertTrue(error("dova.recalibration.period = -5s").contains("DOVA_RECALIBRATION_PERIOD"));

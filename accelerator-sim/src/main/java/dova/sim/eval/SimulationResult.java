@@ -16,7 +16,9 @@ public record SimulationResult(String model, ProcessorConfig config, int images,
                                long[] overflowEventsPerLayer, long imagesWithOverflow, CostReport cost,
                                double imagesPerSecond, long[][] confusion, int[] predictions) {
     /** How {@code this}'s predictions differ from {@code other}'s on the same images. */
-    public record Changed(int changed, int rightOnlyInOther, int rightOnlyHere) {
+    public record Changed(int changed, int rightOnlyInOther, int rightOnlyHere, int[] firstImages) {
+        /** How many changed images {@link #firstImages} lists at most. */
+        public static final int EXAMPLES = 20;
     }
 
     /**
@@ -30,15 +32,19 @@ public record SimulationResult(String model, ProcessorConfig config, int images,
         int changed = 0;
         int otherRight = 0;
         int hereRight = 0;
+        int[] first = new int[Math.min(Changed.EXAMPLES, images)];
         for (int i = 0; i < images; i++) {
             if (predictions[i] != other.predictions[i]) {
+                if (changed < first.length) {
+                    first[changed] = i;
+                }
                 changed++;
                 int label = labels[i] & 0xff;
                 otherRight += other.predictions[i] == label ? 1 : 0;
                 hereRight += predictions[i] == label ? 1 : 0;
             }
         }
-        return new Changed(changed, otherRight, hereRight);
+        return new Changed(changed, otherRight, hereRight, java.util.Arrays.copyOf(first, Math.min(changed, first.length)));
     }
 
     /** Accuracy on the images labelled {@code c} (NaN when there are none). */

@@ -36,12 +36,16 @@ class ChangedPredictionsTest {
         int changed = 0;
         int rightWide = 0;
         int rightNarrow = 0;
+        java.util.List<Integer> first = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             int p = x.run(px, i * size);
             int q = y.run(px, i * size);
             assertEquals(p, a.predictions()[i], "image " + i);
             assertEquals(q, b.predictions()[i], "image " + i);
             if (p != q) {
+                if (first.size() < SimulationResult.Changed.EXAMPLES) {
+                    first.add(i);
+                }
                 changed++;
                 rightWide += q == labels[i] ? 1 : 0;
                 rightNarrow += p == labels[i] ? 1 : 0;
@@ -52,6 +56,7 @@ class ChangedPredictionsTest {
         assertEquals(changed, c.changed());
         assertEquals(rightWide, c.rightOnlyInOther());
         assertEquals(rightNarrow, c.rightOnlyHere());
+        assertEquals(first, java.util.Arrays.stream(c.firstImages()).boxed().toList(), "the first changed images, in order");
         assertEquals(0, a.changedAgainst(a, labels).changed());
         SimulationResult fewer = Simulation.run(m, wide, px, labels, n - 1, 1, null);
         assertThrows(IllegalArgumentException.class, () -> a.changedAgainst(fewer, labels));

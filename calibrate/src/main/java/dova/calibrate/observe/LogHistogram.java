@@ -58,6 +58,12 @@ public final class LogHistogram {
         total += n;
     }
 
+    /** Adds {@code n} values to bin {@code b} (a decoded snapshot); {@code 0 <= b < BINS}, {@code n >= 0}. */
+    void addToBin(int b, long n) {
+        counts[b] += n;
+        total += n;
+    }
+
     public void merge(LogHistogram o) {
         for (int i = 0; i < BINS; i++) {
             counts[i] += o.counts[i];

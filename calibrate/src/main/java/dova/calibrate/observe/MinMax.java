@@ -16,6 +16,13 @@ public final class MinMax {
         count++;
     }
 
+    /** Restores a decoded snapshot's state. */
+    void restore(double min, double max, long count) {
+        this.min = min;
+        this.max = max;
+        this.count = count;
+    }
+
     public void merge(MinMax o) {
         min = Math.min(min, o.min);
         max = Math.max(max, o.max);

@@ -1,6 +1,8 @@
 package dova.compress.net;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -10,6 +12,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import dova.sim.FixedPoint;
 import dova.sim.Overflow;
+import dova.sim.PairStage;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -152,8 +155,17 @@ final class IntegerForward {
             sxwF[c] = (float) sxw[c];
         }
         NDArray bq = SteOps.roundSte(bv.div(mgr.create(sxwF))).clip(accMin, accMax);
+        PairStage stage = target.overflowAware() ? target.pairStage() : null;
+        // the layer that reads the image (pixels at 255: where vpmaddubsw saturates) unless asked for every
+        // layer: the stage materialises every intermediate, Cg * k * k / 2 per output, which costs deeper layers
+        // more than the rest of the step
+        boolean stagedLayer = layer.in().equals(QuantPlan.Tensor.IMAGE) || state.pairStageEverywhere;
+        Staged staged = stage != null && stagedLayer && mayLeaveStage(wq, layer, stage)
+                ? pairStaged(layer.op(), x, wq, bq, stage) : null;
         NDArray acc;
-        if (layer.op() instanceof Op.Conv conv) {
+        if (staged != null) {
+            acc = staged.acc();
+        } else if (layer.op() instanceof Op.Conv conv) {
             acc = Conv2d.conv2d(x, wq, bq, new Shape(conv.stride(), conv.stride()), new Shape(conv.pad(), conv.pad()),
                     new Shape(1, 1), conv.groups()).singletonOrThrow();
         } else {
@@ -175,6 +187,18 @@ final class IntegerForward {
         // sum fits; its few taps make the bound nearly exact there
         boolean prefix = counts != null && target.overflowAware() && layer.op() instanceof Op.Conv
                 && (layer.in().equals(QuantPlan.Tensor.IMAGE) || state.prefixBoundEverywhere) && layer.in().unsigned();
+        if (staged != null) {
+            try (NDArray affected = staged.saturatedOutputs()) {
+                if (counts != null) {
+                    // an output one of whose intermediates left the stage is an overflowed output to the schedule
+                    counts[0] += SteOps.countNonzero(affected);
+                    state.pairSaturations.computeIfAbsent(layer.name(), k -> new long[1])[0] += staged.saturations();
+                }
+                if (channelCounts != null) {
+                    SteOps.addNonzeroPerChannel(affected, channelCounts);
+                }
+            }
+        }
         if (prefix) {
             countPrefixRisk((Op.Conv) layer.op(), x, wq, bq, accMin, accMax, counts, channelCounts);
         }
@@ -186,6 +210,179 @@ final class IntegerForward {
         }
         Shape rShape = acc.getShape().dimension() == 4 ? new Shape(1, oc, 1, 1) : new Shape(1, oc);
         return requantize(acc, accValue, held, mgr.create(reff).reshape(rShape), layer.lo(), layer.hi());
+    }
+
+    /** A pair-staged accumulator, the detached outputs one of whose intermediates left the stage (non-zero there), and how many intermediates did. */
+    private record Staged(NDArray acc, NDArray saturatedOutputs, long saturations) {
+    }
+
+    /**
+     * Whether some input in the layer's range can take one of its intermediates (consecutive
+     * products of the canonical order, {@code stage.products()} at a time) out of the stage's
+     * range: with {@code xmax} the input's largest magnitude, an unsigned input reaches
+     * {@code xmax * sum(max(w, 0))} and {@code -xmax * sum(max(-w, 0))} over an intermediate's
+     * weights, a signed one at most {@code xmax * sum|w|} either way. Layers that cannot (most of
+     * them, once the first layer's pixels are past) skip the stage's simulation: it is exact there.
+     */
+    private static boolean mayLeaveStage(NDArray wq, QuantPlan.Weighted layer, PairStage stage) {
+        float[] w = wq.stopGradient().toFloatArray();
+        long[] dims = wq.getShape().getShape();
+        int oc = (int) dims[0];
+        int perChannel = w.length / oc;
+        int cg = dims.length == 4 ? (int) dims[1] : perChannel;
+        int kh = dims.length == 4 ? (int) dims[2] : 1;
+        int kw = dims.length == 4 ? (int) dims[3] : 1;
+        long xmax = layer.in().maxMagnitude();
+        boolean unsigned = layer.in().unsigned();
+        int parts = (perChannel + stage.products() - 1) / stage.products();
+        long[] pos = new long[parts];
+        long[] neg = new long[parts];
+        for (int o = 0; o < oc; o++) {
+            java.util.Arrays.fill(pos, 0);
+            java.util.Arrays.fill(neg, 0);
+            for (int c = 0; c < cg; c++) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        float v = w[o * perChannel + (c * kh + ky) * kw + kx];
+                        int part = ((ky * kw + kx) * cg + c) / stage.products();
+                        if (v > 0) {
+                            pos[part] += (long) v;
+                        } else {
+                            neg[part] -= (long) v;
+                        }
+                    }
+                }
+            }
+            for (int j = 0; j < parts; j++) {
+                long hi = unsigned ? pos[j] : pos[j] + neg[j];
+                long lo = unsigned ? neg[j] : pos[j] + neg[j];
+                if (xmax * hi > stage.max() || xmax * lo > -stage.min()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The accumulator through the intermediate stage of a real CPU's kernel: the products of each
+     * output, in the canonical order (filter row, filter column, input channel of the group; a dense
+     * layer's inputs in order), summed {@code stage.products()} at a time, each sum saturated
+     * (gradient cut where it saturates) or wrapped (straight through), then added with the bias.
+     * A conv's intermediates come from one convolution with the weights masked to each
+     * intermediate's taps ({@code O x parts} output channels), a dense layer's from the products
+     * themselves; both exact in float (|intermediate| < 2^17 for 8-bit operands).
+     */
+    private static Staged pairStaged(Op op, NDArray x, NDArray wq, NDArray bq, PairStage stage) {
+        long[] d = wq.getShape().getShape();
+        int oc = (int) d[0];
+        int k = stage.products();
+        NDArray parts = intermediates(op, x, wq, k);
+        NDArray value = parts.stopGradient();
+        NDArray held;
+        NDArray staged;
+        if (stage.overflow() == dova.sim.Overflow.SATURATE) {
+            // clamp's own backward builds boolean masks, several times slower here (SteOps)
+            staged = SteOps.clipStraightThrough(parts, null, value, stage.min(), stage.max(), null);
+            held = value.clip(stage.min(), stage.max());
+        } else {
+            double span = Math.pow(2, stage.bits());
+            NDArray wraps = value.sub((float) stage.min()).mul((float) (1 / span)).floor().mul((float) span);
+            held = value.sub(wraps);
+            staged = SteOps.straightThrough(parts, held);
+        }
+        NDArray left = value.sub(held).abs();
+        long saturations = SteOps.countNonzero(left);
+        NDArray affected = left.sum(new int[] {2});
+        NDArray acc = staged.sum(new int[] {2});
+        acc = acc.add(acc.getShape().dimension() == 4 ? bq.reshape(1, oc, 1, 1) : bq.reshape(1, oc));
+        return new Staged(acc, affected, saturations);
+    }
+
+    /**
+     * The intermediates {@code (N, O, parts[, H', W'])} of a conv ({@link #tapIntermediates}) or dense
+     * layer, {@code k} consecutive products of the canonical order each (package-private for
+     * PairIntermediatesTest).
+     */
+    static NDArray intermediates(Op op, NDArray x, NDArray wq, int k) {
+        NDManager mgr = x.getManager();
+        long[] d = wq.getShape().getShape();
+        int oc = (int) d[0];
+        int n = (int) x.getShape().get(0);
+        NDArray parts;
+        if (op instanceof Op.Conv conv) {
+            parts = tapIntermediates(conv, x, wq, k);
+        } else {
+            int in = (int) d[1];
+            int p = (in + k - 1) / k;
+            NDArray xs = x;
+            NDArray ws = wq;
+            if (p * k != in) {
+                xs = xs.concat(mgr.zeros(new Shape(n, p * k - in)), 1);
+                ws = ws.concat(mgr.zeros(new Shape(oc, p * k - in)), 1);
+            }
+            parts = xs.reshape(n, 1, p, k).mul(ws.reshape(1, oc, p, k)).sum(new int[] {3});
+        }
+        return parts;
+    }
+
+    /**
+     * A conv's intermediates by stacking: the input windows of all taps, strided and zero-padded,
+     * stacked per group in the canonical order (filter row, filter column, channel of the group),
+     * so that each intermediate is {@code k} consecutive channels of the stack (zero-padded to a
+     * multiple of {@code k}); then one grouped 1x1 convolution with {@code k} input channels per
+     * group computes every intermediate of every output channel: as many multiplications as the
+     * convolution itself, where a convolution with the weights masked to each intermediate's taps
+     * (PairIntermediatesTest's reference) does {@code Cg * kh * kw / k} times more.
+     * {@code (N, O, parts, H', W')}.
+     */
+    private static NDArray tapIntermediates(Op.Conv conv, NDArray x, NDArray wq, int k) {
+        NDManager mgr = x.getManager();
+        long[] d = wq.getShape().getShape();
+        int oc = (int) d[0];
+        int cg = (int) d[1];
+        int kh = (int) d[2];
+        int kw = (int) d[3];
+        int groups = conv.groups();
+        int og = oc / groups;
+        int n = (int) x.getShape().get(0);
+        int c = (int) x.getShape().get(1);
+        int h = (int) x.getShape().get(2);
+        int w = (int) x.getShape().get(3);
+        int pad = conv.pad();
+        int stride = conv.stride();
+        int oh = (h + 2 * pad - kh) / stride + 1;
+        int ow = (w + 2 * pad - kw) / stride + 1;
+        int flat = kh * kw * cg;
+        int p = (flat + k - 1) / k;
+        NDArray xp = x;
+        if (pad > 0) {
+            xp = mgr.zeros(new Shape(n, c, pad, w)).concat(xp, 2).concat(mgr.zeros(new Shape(n, c, pad, w)), 2);
+            xp = mgr.zeros(new Shape(n, c, h + 2 * pad, pad)).concat(xp, 3)
+                    .concat(mgr.zeros(new Shape(n, c, h + 2 * pad, pad)), 3);
+        }
+        NDList windows = new NDList();
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                windows.add(xp.get(new ai.djl.ndarray.index.NDIndex(":, :, {}:{}:{}, {}:{}:{}", ky,
+                        ky + (oh - 1) * stride + 1, stride, kx, kx + (ow - 1) * stride + 1, stride)));
+            }
+        }
+        // (N, taps, C, H', W') -> (N, G, taps * Cg, H' * W'): group g's canonical order
+        NDArray stack = NDArrays.stack(windows, 1).reshape(n, kh * kw, groups, cg, oh * ow)
+                .transpose(0, 2, 1, 3, 4).reshape(n, groups, flat, oh * ow);
+        // weights (O, Cg, kh, kw) -> (G, Og, taps * Cg) in the same order
+        NDArray ws = wq.transpose(0, 2, 3, 1).reshape(groups, og, flat);
+        if (p * k != flat) {
+            stack = stack.concat(mgr.zeros(new Shape(n, groups, p * k - flat, oh * ow)), 2);
+            ws = ws.concat(mgr.zeros(new Shape(groups, og, p * k - flat)), 2);
+        }
+        // one 1x1 group per (g, part): its k stacked channels, Og outputs
+        NDArray kernel = ws.reshape(groups, og, p, k).transpose(0, 2, 1, 3).reshape(groups * p * og, k, 1, 1);
+        NDArray y = Conv2d.conv2d(stack.reshape(n, groups * p * k, oh, ow), kernel, mgr.zeros(new Shape(groups * p * og)),
+                new Shape(1, 1), new Shape(0, 0), new Shape(1, 1), groups * p).singletonOrThrow();
+        // (N, G, P, Og, H', W') -> (N, O, P, H', W')
+        return y.reshape(n, groups, p, og, oh, ow).transpose(0, 1, 3, 2, 4, 5).reshape(n, oc, p, oh, ow);
     }
 
     /**

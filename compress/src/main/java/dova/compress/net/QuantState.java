@@ -26,6 +26,8 @@ public final class QuantState {
     public final Map<String, double[]> observedMax = new LinkedHashMap<>();
     /** Outputs whose exact accumulator sum left the A-bit range, and outputs computed, by layer. */
     public final Map<String, long[]> overflowCounts = new LinkedHashMap<>();
+    /** Intermediates of a real CPU's stage ({@link QuantTarget#pairStage}) that saturated or wrapped, by layer. */
+    public final Map<String, long[]> pairSaturations = new LinkedHashMap<>();
     /** Overflowed outputs per output channel, by layer (collected while per-channel narrowing is on). */
     public final Map<String, long[]> channelOverflowCounts = new LinkedHashMap<>();
     /** Whether the quantized forward collects {@link #channelOverflowCounts} (per-channel narrowing). */
@@ -35,10 +37,16 @@ public final class QuantState {
      * not only for the one that reads the image.
      */
     public boolean prefixBoundEverywhere;
+    /**
+     * Whether training for a profile with an intermediate stage ({@link QuantTarget#pairStage})
+     * simulates it in every layer that can leave it, not only in the one that reads the image.
+     */
+    public boolean pairStageEverywhere;
 
     public void resetOverflowCounts() {
         overflowCounts.clear();
         channelOverflowCounts.clear();
+        pairSaturations.clear();
     }
 
     /** The weight limit of channel {@code c} of {@code layer}: its own where narrowed, else the layer's. */

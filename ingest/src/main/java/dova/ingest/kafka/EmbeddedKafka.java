@@ -115,14 +115,37 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** As {@link #createTopics(int, String...)}, for any cluster reachable through {@code admin}. */
+    /** Creates {@code topic} with {@code config} (topic-level settings such as cleanup.policy) unless it exists, and waits until it answers. */
+    public void createTopic(String topic, int partitions, Map<String, String> config) {
+        try (Admin admin = admin()) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty())
+                        .configs(config))).all().get();
+            }
+            createTopics(admin, partitions, topic);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + topic, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause().getMessage(), e);
+        }
+    }
+
+    /** As {@link #createTopics(int, String...)}, for any cluster reachable through {@code admin}, with its default replication factor. */
     public static void createTopics(Admin admin, int partitions, String... topics) {
         try {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> fresh = Stream.of(topics).filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, partitions, (short) 1)).toList();
+                    .map(t -> new NewTopic(t, java.util.Optional.of(partitions), java.util.Optional.empty())).toList();
             if (!fresh.isEmpty()) {
-                admin.createTopics(fresh).all().get();
+                try {
+                    admin.createTopics(fresh).all().get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // just created by someone else, or by us and not yet listed: the metadata lags the controller
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e;
+                    }
+                }
             }
             Map<TopicPartition, OffsetSpec> specs = Stream.of(topics)
                     .flatMap(t -> IntStream.range(0, partitions).mapToObj(i -> new TopicPartition(t, i)))

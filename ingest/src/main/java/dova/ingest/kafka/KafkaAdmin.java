@@ -78,6 +78,65 @@ public final class KafkaAdmin implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates (with {@code create}) or requires a compacted topic of one partition whose records
+     * may be up to {@code maxMessageBytes}: the kind of topic that keeps the last record of every
+     * key for ever (a registry), in order. An existing topic that deletes old records, has more
+     * than one partition, or refuses records of that size is refused by name, with the setting
+     * to fix: it would lose records or reorder them.
+     *
+     * @throws IllegalArgumentException naming the broker, the topic and what is wrong with it
+     */
+    public void prepareCompactedTopic(boolean create, String topic, int maxMessageBytes) {
+        try {
+            Set<String> names = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!names.contains(topic)) {
+                if (!create) {
+                    throw new IllegalArgumentException("topic " + topic + " does not exist on " + bootstrap
+                            + " and topic creation is off (it must be compacted, of 1 partition: cleanup.policy=compact,"
+                            + " max.message.bytes >= " + maxMessageBytes + ")");
+                }
+                org.apache.kafka.clients.admin.NewTopic t = new org.apache.kafka.clients.admin.NewTopic(topic,
+                        java.util.Optional.of(1), java.util.Optional.empty())
+                        .configs(Map.of("cleanup.policy", "compact", "max.message.bytes", Integer.toString(maxMessageBytes)));
+                try {
+                    admin.createTopics(List.of(t)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e; // another replica creating it at the same time is fine
+                    }
+                }
+                EmbeddedKafka.createTopics(admin, 1, topic); // waits until its partition answers
+            }
+            var d = admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(topic);
+            if (d.partitions().size() != 1) {
+                throw new IllegalArgumentException("topic " + topic + " on " + bootstrap + " has " + d.partitions().size()
+                        + " partitions; it must have exactly 1, so that every reader sees its records in one order");
+            }
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            var config = admin.describeConfigs(List.of(resource)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(resource);
+            String policy = config.get("cleanup.policy").value();
+            if (!List.of(policy.split(",")).contains("compact") || policy.contains("delete")) {
+                throw new IllegalArgumentException("topic " + topic + " on " + bootstrap + " has cleanup.policy=" + policy
+                        + "; it must be compact alone, or old records would be deleted after the retention time");
+            }
+            int max = Integer.parseInt(config.get("max.message.bytes").value());
+            if (max < maxMessageBytes) {
+                throw new IllegalArgumentException("topic " + topic + " on " + bootstrap + " has max.message.bytes=" + max
+                        + "; it must be at least " + maxMessageBytes + " to hold its largest records");
+            }
+        } catch (TimeoutException | ExecutionException e) {
+            throw new IllegalArgumentException("cannot prepare topic " + topic + " on " + bootstrap + " ("
+                    + e.getClass().getSimpleName() + (e.getCause() != null ? ": " + e.getCause().getMessage() : "") + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while contacting Kafka at " + bootstrap);
+        }
+    }
+
     /** The lag of {@code groupId}; a group with no committed offsets has lag 0 over 0 partitions. */
     public Lag lag(String groupId) {
         try {

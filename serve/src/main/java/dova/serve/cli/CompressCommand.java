@@ -133,6 +133,17 @@ public class CompressCommand implements Callable<Integer> {
             + " only for the layer that reads the image (elsewhere final sums)")
     boolean prefixBoundEverywhere;
 
+    @Option(names = "--profile", description = "train for a real CPU's int8 datapath instead of the processor: x86-avx2"
+            + " (vpmaddubsw's saturating int16 pair sums, simulated in quantization-aware training, the schedule narrowing"
+            + " the weights of channels whose pairs saturate), x86-vnni, arm-sdot; the CPU's int32 wrapping accumulator"
+            + " replaces --acc-bits and --overflow (default: the processor)")
+    String profile;
+
+    @Option(names = "--pair-stage-everywhere", description = "with --profile x86-avx2: simulate the pair stage in every"
+            + " layer whose weights can saturate it, not only in the layer that reads the image (slow: every intermediate"
+            + " is materialised)")
+    boolean pairStageEverywhere;
+
     @Option(names = "--fine-tune-epochs", defaultValue = "0",
             description = "with --from: FP32 epochs at --qat-lr before quantization (the extra-epochs control; default: none)")
     int fineTuneEpochs;
@@ -142,7 +153,9 @@ public class CompressCommand implements Callable<Integer> {
                 .optDownscalingAware(!noDownscaling).optOverflowAware(!noOverflow).optGuaranteed(guaranteed)
                 .optOverflowTarget(overflowTarget).optNarrowFactor(narrowFactor).optScheduleSteps(scheduleSteps)
                 .optPruneMultiple(pruneMultiple).optPruneRatio(pruneRatio).optFineTuneEpochs(fineTuneEpochs)
-                .optPerChannelNarrowing(perChannelNarrowing).optPrefixBoundEverywhere(prefixBoundEverywhere);
+                .optPerChannelNarrowing(perChannelNarrowing).optPrefixBoundEverywhere(prefixBoundEverywhere)
+                .optProfile(profile == null ? null : dova.sim.DatapathProfile.parse(profile))
+                .optPairStageEverywhere(pairStageEverywhere);
         if (minWeightLimit != null) {
             b.optMinWeightLimit(minWeightLimit);
         }

@@ -16,6 +16,11 @@ public final class DemoCommand implements Callable<Integer> {
                     + " frames are unlabelled, so no accuracy is shown (env DOVA_DEMO_SOURCE)")
     String source;
 
+    @picocli.CommandLine.Option(names = "--replicas", defaultValue = "1",
+            description = "service replicas in one consumer group, in this process (1-" + Demo.MAX_REPLICAS + "): one"
+                    + " fleet, one model; the summary says which one recalibrated and the version each ended on")
+    int replicas;
+
     @Override
     public Integer call() throws Exception {
         if (source != null && !source.isBlank() && !source.contains("://") && !source.startsWith("/dev/")
@@ -28,6 +33,6 @@ public final class DemoCommand implements Callable<Integer> {
             System.setProperty("dova.recalibration.period", "40s");
             com.typesafe.config.ConfigFactory.invalidateCaches();
         }
-        return new Demo(ServeSettings.load(), System.out, source).run();
+        return new Demo(ServeSettings.load(), System.out, source, replicas).run();
     }
 }

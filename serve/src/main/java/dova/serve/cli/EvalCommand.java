@@ -7,7 +7,6 @@ import dova.sim.eval.Reports;
 import dova.sim.eval.Simulation;
 import dova.sim.eval.SimulationResult;
 import dova.sim.model.IntegerModel;
-import dova.sim.model.ModelIo;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,7 +19,7 @@ import picocli.CommandLine.Option;
         description = "Evaluate an integer model on accelerator-sim at the accumulator and multiplier widths it was exported for,"
                 + " or (--checkpoint) a float checkpoint in FP32 without training.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "integer model file (.dova)")
+    @Option(names = "--model", description = "integer model file (.dova), or an int8 ONNX model (.onnx, QOperator form: docs/onnx-export.md)")
     Path model;
 
     @Option(names = "--checkpoint", description = "a float checkpoint (.ckpt) to evaluate in FP32 instead of a model")
@@ -52,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
                     test.name());
             return 0;
         }
-        IntegerModel m = ModelIo.read(model);
+        IntegerModel m = ModelUse.read(model);
         EvalDataOptions.Data data = dataSet.test(0, m.inputSpec().height(), m.inputSpec().width());
         ModelUse.checkInput(model, m, data);
         ModelUse.warn(model, m, data);

@@ -11,6 +11,18 @@ final class ModelUse {
     private ModelUse() {
     }
 
+    /**
+     * The integer model in {@code file}: dova's format, or, for a {@code .onnx} file, an int8 ONNX
+     * model in the QOperator form (docs/onnx-export.md, "Import").
+     */
+    static IntegerModel read(Path file) throws java.io.IOException {
+        return isOnnx(file) ? dova.sim.onnx.OnnxImporter.read(file) : dova.sim.model.ModelIo.read(file);
+    }
+
+    private static boolean isOnnx(Path file) {
+        return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+    }
+
     /** The warnings for running {@code m} on {@code data} (empty when nothing is amiss or nothing is recorded). */
     static List<String> warnings(Path file, IntegerModel m, EvalDataOptions.Data data) {
         List<String> out = new ArrayList<>();
@@ -35,7 +47,7 @@ final class ModelUse {
     static String recorded(Path file, IntegerModel m) {
         ModelInfo i = m.info();
         if (!i.known()) {
-            return file + ": format 1, records no data set, class names or overflow mode";
+            return file + (isOnnx(file) ? ": ONNX" : ": format 1") + ", records no data set, class names or overflow mode";
         }
         return file + ": trained on " + (i.dataSet().isEmpty() ? "?" : i.dataSet()) + " (" + i.classNames().size()
                 + " classes), for " + (i.overflow() == null ? "no particular overflow mode"

@@ -6,7 +6,6 @@ import dova.sim.eval.Reports;
 import dova.sim.eval.Simulation;
 import dova.sim.eval.SimulationResult;
 import dova.sim.model.IntegerModel;
-import dova.sim.model.ModelIo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +21,7 @@ import picocli.CommandLine.Option;
         description = "Run an integer model bit-exactly on the simulated processor: accuracy, overflow events per layer,"
                 + " cycles, energy and area, compared with the A32/M32 baseline.")
 public final class SimulateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "integer model file (.dova)")
+    @Option(names = "--model", required = true, description = "integer model file (.dova), or an int8 ONNX model (.onnx, QOperator form: docs/onnx-export.md)")
     Path model;
 
     @Mixin
@@ -69,7 +68,7 @@ public final class SimulateCommand implements Callable<Integer> {
         ProcessorConfig cfg = processor.config();
         dova.sim.DatapathProfile prof = profile == null ? dova.sim.DatapathProfile.PROCESSOR : dova.sim.DatapathProfile.parse(profile);
         cfg = prof.apply(cfg);
-        IntegerModel m = ModelIo.read(model);
+        IntegerModel m = ModelUse.read(model);
         EvalDataOptions.Data data = dataSet.test(limit == null ? 0 : limit, m.inputSpec().height(), m.inputSpec().width());
         ModelUse.checkInput(model, m, data);
         ModelUse.warn(model, m, data);
@@ -110,8 +109,19 @@ public final class SimulateCommand implements Callable<Integer> {
         if (prof != dova.sim.DatapathProfile.PROCESSOR && !noBaseline) {
             // the images whose prediction the profile's datapath changes against exact int32 accumulation
             SimulationResult.Changed ch = last.changedAgainst(results.get(0), test.labels());
-            System.out.printf(Locale.ROOT, "%s against x86-vnni: %d of %d predictions change (%.2f%%)%n", prof.id(),
-                    ch.changed(), test.count(), 100.0 * ch.changed() / test.count());
+            System.out.printf(Locale.ROOT, "%s against x86-vnni: %d of %d predictions change (%.2f%%): %d right only on"
+                    + " x86-vnni, %d right only on %s%n", prof.id(), ch.changed(), test.count(),
+                    100.0 * ch.changed() / test.count(), ch.rightOnlyInOther(), ch.rightOnlyHere(), prof.id());
+            if (ch.changed() > 0) {
+                StringBuilder sb = new StringBuilder();
+                for (int i : ch.firstImages()) {
+                    sb.append(String.format(Locale.ROOT, " %d (label %d: %d -> %d)", i, test.labels()[i] & 0xff,
+                            results.get(0).predictions()[i], last.predictions()[i]));
+                }
+                System.out.printf("  %s images (test-set index, label, x86-vnni -> %s):%s%n",
+                        ch.changed() > ch.firstImages().length ? "the first " + ch.firstImages().length : "the",
+                        prof.id(), sb);
+            }
         } else if (!noBaseline && cfg.accumulatorBits() < 32) {
             // what the narrow accumulator alone changes: the same model at A32 with the same multipliers
             ProcessorConfig wide = cfg.withAccumulator(32, cfg.overflow());

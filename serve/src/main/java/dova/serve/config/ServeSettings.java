@@ -44,9 +44,11 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
      * @param commitParallelism commit requests in flight at once
      * @param drainTimeout how long a shutdown waits for the frames in flight to finish and commit
      *     (shorter than Kubernetes' termination grace period, so that the pod is not killed mid-drain)
+     * @param sessionTimeout how long the group waits for a member that stopped heartbeating (a
+     *     killed replica) before its partitions go to the others
      */
     public record Client(String autoOffsetReset, int maxPollRecords, Duration producerLinger, int commitMaxBatch,
-                         Duration commitMaxInterval, int commitParallelism, Duration drainTimeout) {
+                         Duration commitMaxInterval, int commitParallelism, Duration drainTimeout, Duration sessionTimeout) {
         /**
          * Frames whose result may be written while their offset is not committed, at most: the
          * committer's open batch and the batches it is committing, the frames the pool works on,
@@ -58,10 +60,13 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
     }
 
     /**
+     * @param registry the replica's own folder of versions (with {@code shared}, its cache of the fleet's topic)
      * @param checkpoint QAT checkpoint of the initial model, or null (no retraining)
      * @param trust who may publish the models the registry serves (its key never appears in toString)
+     * @param shared whether the versions and the serving pointer live on the fleet's compacted topic
+     *     {@code <frames-topic>-models} ({@code FleetRegistry}), so that every replica serves one version
      */
-    public record Model(Path registry, Path initial, Path checkpoint, dova.serve.registry.ModelTrust trust) {
+    public record Model(Path registry, Path initial, Path checkpoint, dova.serve.registry.ModelTrust trust, boolean shared) {
     }
 
     public record Pool(List<ProcessorConfig> processors, int parallelism) {
@@ -96,8 +101,9 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             "kafka.bootstrap-servers", "kafka.frames-topic", "kafka.results-topic", "kafka.dead-letter-topic",
             "kafka.group-id", "kafka.instance-id", "kafka.partitions", "kafka.create-topics",
             "kafka.auto-offset-reset", "kafka.max-poll-records", "kafka.producer-linger", "kafka.commit-max-batch",
-            "kafka.commit-max-interval", "kafka.commit-parallelism", "kafka.drain-timeout",
+            "kafka.commit-max-interval", "kafka.commit-parallelism", "kafka.drain-timeout", "kafka.session-timeout",
             "model.registry", "model.initial", "model.checkpoint", "model.trust-key", "model.allow-unsigned",
+            "model.shared",
             "pool.processors", "pool.parallelism",
             "http.host", "http.port",
             "calibration.sample-every", "calibration.window", "calibration.psi-threshold", "calibration.percentile",
@@ -205,7 +211,7 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
                     new Model(Path.of(c.getString("model.registry")), Path.of(c.getString("model.initial")),
                             c.getString("model.checkpoint").isBlank() ? null : Path.of(c.getString("model.checkpoint")),
                             dova.serve.registry.ModelTrust.of(c.getString("model.trust-key"),
-                                    c.getBoolean("model.allow-unsigned"))),
+                                    c.getBoolean("model.allow-unsigned")), c.getBoolean("model.shared")),
                     new Pool(List.copyOf(processors), bounded(c, "pool.parallelism", 1, MAX_PARALLELISM)),
                     new Http(c.getString("http.host"), port(c)),
                     new Calibration(positive(c, "calibration.sample-every"), positive(c, "calibration.window"),
@@ -264,9 +270,14 @@ public record ServeSettings(Kafka kafka, Model model, Pool pool, Http http, Cali
             throw new IllegalArgumentException("dova.kafka.drain-timeout (" + envName("kafka.drain-timeout")
                     + ") must be in [1ms, 10m], got " + drain);
         }
+        Duration session = c.getDuration("kafka.session-timeout");
+        if (session.toMillis() < 6_000 || session.toMinutes() > 30) { // the broker's default group.{min,max}.session.timeout.ms
+            throw new IllegalArgumentException("dova.kafka.session-timeout (" + envName("kafka.session-timeout")
+                    + ") must be in [6s, 30m], got " + session);
+        }
         return new Client(reset, bounded(c, "kafka.max-poll-records", 1, 100_000), linger,
                 bounded(c, "kafka.commit-max-batch", 1, 100_000), interval, bounded(c, "kafka.commit-parallelism", 1, 1000),
-                drain);
+                drain, session);
     }
 
     private static int positive(Config c, String key) {

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class AccuracyTracker {
     enum Phase {
         BEFORE_DRIFT("before the drift"), DRIFTED_ORIGINAL_MODEL("drifted, original model"),
-        DRIFTED_NEW_MODEL("drifted, recalibrated model");
+        DRIFTED_NEW_MODEL("drifted, swapped-in model");
 
         final String words;
 

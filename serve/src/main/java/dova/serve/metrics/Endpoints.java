@@ -30,6 +30,15 @@ public final class Endpoints implements AutoCloseable {
      *     longer than its threshold, so that Kubernetes restarts the pod
      */
     public static Endpoints start(String host, int port, Metrics metrics, BooleanSupplier ready, BooleanSupplier healthy) {
+        return start(host, port, metrics, ready, healthy, () -> null);
+    }
+
+    /**
+     * @param readyNote what {@code /ready} adds to its answer, or null: a replica that serves but
+     *     not the version the fleet names says so there (still 200: it serves)
+     */
+    public static Endpoints start(String host, int port, Metrics metrics, BooleanSupplier ready, BooleanSupplier healthy,
+                                  java.util.function.Supplier<String> readyNote) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 64);
@@ -50,7 +59,8 @@ public final class Endpoints implements AutoCloseable {
         for (String path : new String[] {"/ready", "/v2/health/ready"}) {
             server.createContext(path, ex -> {
                 boolean r = ready.getAsBoolean();
-                reply(ex, r ? 200 : 503, "text/plain", r ? "ready\n" : "not ready\n");
+                String note = readyNote.get();
+                reply(ex, r ? 200 : 503, "text/plain", (r ? "ready\n" : "not ready\n") + (note == null ? "" : note + "\n"));
             });
         }
         server.setExecutor(Executors.newFixedThreadPool(2, r -> {

@@ -270,6 +270,32 @@ public final class Metrics {
                 .register(registry);
     }
 
+    /** Registers the gauge saying whether a recalibration attempt (planning, retraining, the gate) is running here. */
+    public void recalibrationRunning(Supplier<Number> running) {
+        Gauge.builder("dova_recalibration_running", running)
+                .description("1 while this replica runs a recalibration attempt (planning, retraining, the gate), else 0")
+                .register(registry);
+    }
+
+    /**
+     * Registers the fleet registry's gauges: the version the fleet's pointer names, and 1 while
+     * this replica cannot serve it (it keeps serving {@code dova_model_version}).
+     */
+    public void fleetPointer(Supplier<Number> pointer, Supplier<Number> unservable) {
+        Gauge.builder("dova_model_pointer_version", pointer)
+                .description("the version the fleet's model topic names as serving (0: none yet)").register(registry);
+        Gauge.builder("dova_model_unservable", unservable)
+                .description("1 while the fleet's pointer names a version this replica cannot load (it keeps the old one)")
+                .register(registry);
+    }
+
+    /** A record of the fleet's model topic was refused (never served), for {@code reason}. */
+    public void modelRecordRejected(String reason) {
+        Counter.builder("dova_model_records_rejected").tag("reason", reason)
+                .description("model-topic records refused: corrupt, truncated, unsigned or not a valid model")
+                .register(registry).increment();
+    }
+
     public void lagPollFailed() {
         Counter.builder("dova_kafka_lag_poll_failures").description("consumer-lag measurements that failed")
                 .register(registry).increment();

@@ -10,7 +10,7 @@ import dova.serve.config.ServeSettings;
 import dova.serve.metrics.Metrics;
 import dova.serve.pool.Deployment;
 import dova.serve.pool.ProcessorPool;
-import dova.serve.registry.ModelRegistry;
+import dova.serve.registry.ModelStore;
 import dova.sim.ProcessorConfig;
 import dova.sim.exec.Executor;
 import dova.sim.model.IntegerModel;
@@ -79,16 +79,19 @@ public final class Recalibrator implements AutoCloseable {
     /**
      * What happened to an attempt, for the log and the demo's summary. {@code servingAccuracy} and
      * {@code candidateAccuracy} are what {@code measure} names: the holdout accuracy with labels,
-     * the agreement with the FP32 teacher's top-1 without.
+     * the agreement with the FP32 teacher's top-1 without. {@code recalibrated} is the rescaling
+     * planner's model (recalibration alone, the serving weights with new scales), whichever
+     * candidate won; null when planning failed.
      */
     public record Outcome(Instant at, Result result, Method method, int fromVersion, int toVersion,
-                          double servingAccuracy, double candidateAccuracy, int holdout, String detail, String measure) {
+                          double servingAccuracy, double candidateAccuracy, int holdout, String detail, String measure,
+                          IntegerModel recalibrated) {
     }
 
     private final ServeSettings.Calibration calibration;
     private final ServeSettings.Recalibration settings;
     private final ProcessorPool pool;
-    private final ModelRegistry registry;
+    private final ModelStore registry;
     private final Metrics metrics;
     private final Consumer<Outcome> listener;
     private final Retrainer retrainer;
@@ -108,7 +111,7 @@ public final class Recalibrator implements AutoCloseable {
     private volatile DriftEvent lastDrift;
 
     public Recalibrator(ServeSettings.Calibration calibration, ServeSettings.Recalibration settings, ProcessorPool pool,
-                        ModelRegistry registry, Metrics metrics, Retrainer retrainer, Consumer<Outcome> listener) {
+                        ModelStore registry, Metrics metrics, Retrainer retrainer, Consumer<Outcome> listener) {
         this.retrainer = retrainer;
         this.calibration = calibration;
         this.settings = settings;
@@ -119,6 +122,7 @@ public final class Recalibrator implements AutoCloseable {
         this.gate = new Gate(settings.maxRegression());
         this.deployer = new Deployer(pool, registry, metrics, retrainer);
         this.recent = new RecentFrames(settings.recentFrames());
+        metrics.recalibrationRunning(() -> busy.get() ? 1 : 0);
     }
 
     private volatile java.util.function.BooleanSupplier leader = () -> true;
@@ -129,6 +133,16 @@ public final class Recalibrator implements AutoCloseable {
      */
     public void leadership(java.util.function.BooleanSupplier leader) {
         this.leader = leader;
+    }
+
+    private volatile CalibrationShare share;
+
+    /**
+     * Shares every window's ranges with the other replicas through {@code share}, and plans an
+     * attempt on this replica's window merged with theirs. Default: this replica's window alone.
+     */
+    public void sharing(CalibrationShare share) {
+        this.share = share;
     }
 
     public List<Outcome> outcomes() {
@@ -172,6 +186,10 @@ public final class Recalibrator implements AutoCloseable {
         if (check.window().model() != d.model()) {
             return;
         }
+        CalibrationShare sharing = share;
+        if (sharing != null) {
+            sharing.publish(d.version(), profile);
+        }
         profile.layers().forEach((layer, r) -> metrics.range(layer, r.realOutput.percentile(calibration.percentile())));
         metrics.drift(check.psi(), check.event().isPresent());
         Instant now = Instant.now();
@@ -193,7 +211,10 @@ public final class Recalibrator implements AutoCloseable {
             List<RecentFrames.Sample> samples = recent.snapshot();
             worker.submit(() -> {
                 try {
-                    attempt(d, profile, samples, trigger);
+                    // the fleet's ranges: this window and the other replicas' latest windows of the same version
+                    CalibrationShare.Merged merged = sharing != null ? sharing.merged(d.version(), profile)
+                            : new CalibrationShare.Merged(profile, 1);
+                    attempt(d, merged, samples, trigger);
                 } finally {
                     busy.set(false);
                 }
@@ -201,7 +222,8 @@ public final class Recalibrator implements AutoCloseable {
         }
     }
 
-    private void attempt(Deployment serving, RangeProfile profile, List<RecentFrames.Sample> samples, String trigger) {
+    private void attempt(Deployment serving, CalibrationShare.Merged ranges, List<RecentFrames.Sample> samples, String trigger) {
+        RangeProfile profile = ranges.profile();
         long start = System.nanoTime();
         ProcessorConfig target = pool.configs().get(0);
         List<RecentFrames.Sample> labelled = samples.stream().filter(RecentFrames.Sample::labelled).toList();
@@ -214,6 +236,7 @@ public final class Recalibrator implements AutoCloseable {
         List<RecentFrames.Sample> holdout = unlabelled && !retrain ? samples : basis.subList(cut, basis.size());
         Outcome outcome;
         Retrainer.Result retrained = null;
+        IntegerModel recalibrated = null;
         String measure = unlabelled ? (retrain ? "teacher agreement" : "overflow events") : "holdout accuracy";
         try {
             int size = serving.model().inputSpec().size();
@@ -221,11 +244,13 @@ public final class Recalibrator implements AutoCloseable {
                     RecentFrames.pixels(samples, size), samples.size(), 20);
             Method method = Method.RECALIBRATED;
             IntegerModel candidate = plan.model();
+            recalibrated = candidate;
             int[] teacher = unlabelled && retrain ? retrainer.teacherPredictions(serving.model(),
                     RecentFrames.images(holdout, serving.model().inputSpec(), false)) : null;
             Gate.Score servingScore = Gate.score(serving.model(), target, holdout, teacher);
             Gate.Score candidateScore = Gate.score(candidate, target, holdout, teacher);
-            String detail = plan.iterations() + " planning iterations";
+            String detail = plan.iterations() + " planning iterations on the ranges of " + ranges.replicas()
+                    + (ranges.replicas() == 1 ? " replica (" : " replicas (") + profile.images() + " images)";
             if (retrain) {
                 try {
                     List<RecentFrames.Sample> train = basis.subList(0, cut);
@@ -260,15 +285,16 @@ public final class Recalibrator implements AutoCloseable {
                     retrained = null; // adopted
                 }
                 outcome = new Outcome(Instant.now(), Result.ACCEPTED, method, serving.version(), v, servingScore.measure(),
-                        candidateScore.measure(), n, detail, measure);
+                        candidateScore.measure(), n, detail, measure, recalibrated);
             } else {
                 outcome = new Outcome(Instant.now(), Result.REJECTED, method, serving.version(), serving.version(),
-                        servingScore.measure(), candidateScore.measure(), n, verdict.reason() + "; " + detail, measure);
+                        servingScore.measure(), candidateScore.measure(), n, verdict.reason() + "; " + detail, measure,
+                        recalibrated);
             }
         } catch (RuntimeException | java.io.IOException e) {
             metrics.swapFailed();
             outcome = new Outcome(Instant.now(), Result.FAILED, Method.NONE, serving.version(), serving.version(), Double.NaN,
-                    Double.NaN, 0, String.valueOf(e.getMessage()), measure);
+                    Double.NaN, 0, String.valueOf(e.getMessage()), measure, recalibrated);
         } finally {
             if (retrained != null) { // not adopted: its temporary checkpoint goes
                 try {

@@ -48,16 +48,38 @@ public final class Retrainer {
 
     /**
      * Makes an accepted result's checkpoint the base of the next retraining, stored at {@code keepAs}
-     * (beside the model version in the registry). A previously adopted base is deleted; the
-     * configured initial checkpoint never is.
+     * (beside the model version in the registry, where it stays: a rollback to that version
+     * retrains from its own weights). The configured initial checkpoint is never changed.
+     *
+     * <p>{@code keepAs} is never missing while this runs: the registry that published the version
+     * has usually written the same bytes there already (and another thread, the fleet's follower,
+     * may be reading it), so an identical file is left as it is; a different one is replaced by an
+     * atomic rename, never deleted first.
      */
     public void adopt(Result result, Path keepAs) throws IOException {
-        Files.move(result.checkpoint(), keepAs, StandardCopyOption.REPLACE_EXISTING);
-        Path old = base;
-        base = keepAs;
-        if (!old.equals(initial) && !old.equals(keepAs)) {
-            Files.deleteIfExists(old);
+        if (!(Files.isRegularFile(keepAs) && Files.mismatch(keepAs, result.checkpoint()) == -1)) {
+            Path part = keepAs.resolveSibling(keepAs.getFileName() + ".part");
+            Files.copy(result.checkpoint(), part, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(part, keepAs, StandardCopyOption.ATOMIC_MOVE);
         }
+        Files.delete(result.checkpoint());
+        base = keepAs;
+    }
+
+    /**
+     * Makes {@code checkpoint} (a stored version's, now serving) the base of the next retraining:
+     * a replica that starts serving a version another replica published, or a rollback, retrains
+     * from the weights that version came from.
+     *
+     * @throws IllegalArgumentException when it is not a readable checkpoint of a known network
+     */
+    public void rebase(Path checkpoint) {
+        try {
+            Checkpoint.architecture(checkpoint);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + ": " + e.getMessage(), e);
+        }
+        base = checkpoint;
     }
 
     /** Deletes a result's temporary checkpoint (a rejected candidate). */

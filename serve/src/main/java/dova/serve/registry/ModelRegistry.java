@@ -18,9 +18,11 @@ import java.util.stream.Stream;
  * Versioned integer models in a folder: {@code v0001.dova}, {@code v0002.dova}, ... plus a
  * one-line {@code v0001.note} each and a {@code CURRENT} file naming the serving version.
  * Every load goes through the model format's integrity checks. Writes are atomic (temp file
- * and rename), so a crash never leaves a half-written version or pointer.
+ * and rename), so a crash never leaves a half-written version or pointer. A version's QAT
+ * checkpoint, where it has one, is {@code v0001-qat.ckpt}. In a fleet this folder is the
+ * replica's cache of the shared {@link FleetRegistry}, which {@link #store}s what the topic holds.
  */
-public final class ModelRegistry {
+public final class ModelRegistry implements ModelStore {
     private static final Pattern FILE = Pattern.compile("v(\\d{4,})\\.dova");
     private final Path dir;
     private final ModelTrust trust;
@@ -130,20 +132,49 @@ public final class ModelRegistry {
     }
 
     /** Stores {@code model} as the next version (not yet current); returns its number. */
-    public synchronized int publish(IntegerModel model, String note) throws IOException {
-        int next = list().stream().mapToInt(Version::number).max().orElse(0) + 1;
-        Path file = dir.resolve(String.format("v%04d.dova", next));
+    public int publish(IntegerModel model, String note) throws IOException {
+        return publish(model, note, null);
+    }
+
+    @Override
+    public synchronized int publish(IntegerModel model, String note, Path checkpoint) throws IOException {
+        int next = highestVersion() + 1;
         byte[] bytes = ModelIo.toBytes(model);
-        if (trust.signs()) {
-            // the signature is written first: a crash between the two leaves an unused signature, never an unsigned version
-            atomicWrite(dir.resolve(String.format("v%04d.sig", next)), trust.sign(bytes));
-        }
-        atomicWrite(file, bytes);
-        atomicWrite(dir.resolve(String.format("v%04d.note", next)), note);
+        store(next, bytes, note, trust.signs() ? trust.sign(bytes) : "",
+                checkpoint == null ? new byte[0] : Files.readAllBytes(checkpoint));
         return next;
     }
 
+    /** The highest version number stored, or 0. */
+    public int highestVersion() throws IOException {
+        return list().stream().mapToInt(Version::number).max().orElse(0);
+    }
+
+    /**
+     * Writes version {@code number} as given (replacing what this folder had under that number):
+     * the model file, its signature ("" for none), note and checkpoint (empty for none). The
+     * fleet's cache stores the topic's versions with it; nothing here checks them (loading does).
+     */
+    public synchronized void store(int number, byte[] model, String note, String signature, byte[] checkpoint)
+            throws IOException {
+        if (!signature.isEmpty()) {
+            // the signature is written first: a crash between the two leaves an unused signature, never an unsigned version
+            atomicWrite(dir.resolve(String.format("v%04d.sig", number)), signature);
+        }
+        if (checkpoint.length > 0) {
+            atomicWrite(checkpointFile(number), checkpoint);
+        }
+        atomicWrite(dir.resolve(String.format("v%04d.dova", number)), model);
+        atomicWrite(dir.resolve(String.format("v%04d.note", number)), note);
+    }
+
+    @Override
+    public Path checkpointFile(int version) {
+        return dir.resolve(String.format(java.util.Locale.ROOT, "v%04d-qat.ckpt", version));
+    }
+
     /** Makes {@code version} the serving one (after checking it loads). */
+    @Override
     public synchronized void makeCurrent(int version) throws IOException {
         load(version);
         atomicWrite(dir.resolve("CURRENT"), Integer.toString(version));

@@ -132,7 +132,8 @@ public final class StreamService implements AutoCloseable {
                 .withProperties(k.instanceId().isEmpty() ? java.util.Map.of()
                         : java.util.Map.of(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, k.instanceId()))
                 .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, k.client().autoOffsetReset())
-                .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(k.client().maxPollRecords()));
+                .withProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(k.client().maxPollRecords()))
+                .withProperty(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Long.toString(k.client().sessionTimeout().toMillis()));
         // each stream run's clients report their own metrics (fetch and request rates, lag, errors)
         var consumers = consumerBase.consumerFactory();
         ConsumerSettings<String, byte[]> consumer = consumerBase.withConsumerFactory(cs -> {
