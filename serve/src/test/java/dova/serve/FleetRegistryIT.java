@@ -50,6 +50,20 @@ class FleetRegistryIT {
         assertEquals(expected, actual.getAsInt(), what);
     }
 
+    /**
+     * /ready once the replica holds partitions: it answers 503 while the group rebalances after a
+     * replica joins (the model note is there either way), so the note is read when it says 200.
+     */
+    private static String awaitReady(Application r) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        String ready = ServiceIT.scrape(r.endpoints().port(), "/ready");
+        while (!ready.startsWith("200") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            ready = ServiceIT.scrape(r.endpoints().port(), "/ready");
+        }
+        return ready;
+    }
+
     @Test
     void replicasFollowOneVersionAndRefuseBadRecords(@TempDir Path dir) throws Exception {
         IntegerModel second = ModelIo.read(SHIPPED);
@@ -70,7 +84,7 @@ class FleetRegistryIT {
                 assertEquals(2, a.pool().current().version(), "the publisher serves its version at once");
                 awaitVersion("replica b follows the pointer", 2, () -> first.pool().current().version());
                 assertTrue(Files.exists(dir.resolve("b").resolve("v0002.dova")), "b's folder caches v2");
-                String ready = ServiceIT.scrape(b.endpoints().port(), "/ready");
+                String ready = awaitReady(b);
                 assertTrue(ready.startsWith("200") && ready.contains("serving v0002, the version the fleet's pointer names"), ready);
 
                 // a restarted replica with an empty folder comes back on the current version, not on a fresh seed
@@ -105,7 +119,7 @@ class FleetRegistryIT {
                     assertTrue(r.fleet().problem().contains("v0003") && r.fleet().problem().contains("refused"),
                             r.fleet().problem());
                     assertEquals(1, r.pool().current().version(), "keeps serving what it served");
-                    String ready3 = ServiceIT.scrape(r.endpoints().port(), "/ready");
+                    String ready3 = awaitReady(r);
                     assertTrue(ready3.startsWith("200") && ready3.contains("serving v0001; the fleet's pointer names v0003"),
                             ready3);
                     String metrics = ServiceIT.scrape(r.endpoints().port(), "/metrics");
