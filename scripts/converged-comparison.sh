@@ -13,7 +13,8 @@
 #   scripts/converged-comparison.sh lenet|resnet|mobilenet
 # DOVA_COMPRESS_ARGS adds options to every compress run (the ResNet's recipe:
 #   DOVA_COMPRESS_ARGS="--prefix-bound-everywhere --qat-lr 0.0001"); DOVA_CONVERGED_OUT names
-# the output folder (default out/converged/<net>).
+# the output folder (default out/converged/<net>); DOVA_CONVERGED_ONLY (a bash regex) runs only
+# the runs whose names match it and skips the sweep (to fill gaps in a grid run before).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 net="${1:?usage: scripts/converged-comparison.sh lenet|resnet|mobilenet}"
@@ -21,7 +22,9 @@ data=fashion-mnist
 [ "$net" = lenet ] && data=mnist
 ckpt="out/baselines/$net-$data-fp32.ckpt"
 hist="out/baselines/$net-$data-fp32-history.csv"
-[ -f "$ckpt" ] || { echo "no converged checkpoint $ckpt: run scripts/baselines.sh $net first" >&2; exit 2; }
+# the shipped copy (models/baselines/) where scripts/baselines.sh has not run here
+[ -f "$ckpt" ] || { ckpt="models/baselines/$net-$data-fp32.ckpt"; hist="models/baselines/$net-$data-fp32-history.csv"; }
+[ -f "$ckpt" ] || { echo "no converged checkpoint out/baselines/$net-$data-fp32.ckpt or $ckpt: run scripts/baselines.sh $net first" >&2; exit 2; }
 ./dova --version >/dev/null
 export DOVA_SKIP_BUILD=1 DOVA_DIST="$PWD/out/dist-converged-$net"
 rm -rf "$DOVA_DIST" && mkdir -p "$DOVA_DIST" && cp -r serve/target/lib serve/target/dova-serve-*.jar "$DOVA_DIST"/
@@ -37,6 +40,7 @@ common=(--model "$net" --data "$data" --from "$ckpt" --epochs 0 --seed 1 --out "
 run() { # run NAME ARGS...: one compress run unless its model exists
   local name="$1"; shift
   [ -f "$out/$name$suffix.dova" ] && return 0
+  [[ -n "${DOVA_CONVERGED_ONLY:-}" && ! "$name" =~ $DOVA_CONVERGED_ONLY ]] && return 0
   echo "== $name ($(date -u +%T))"
   local qat=(--qat-epochs 2)
   [[ " $* " == *" --qat-epochs "* ]] && qat=()
@@ -69,6 +73,7 @@ for a in 14 12; do run "$p-a${a}m12-wrap-no-overflow-aware" --acc-bits "$a" --mu
 run "$p-a16m12-wrap-guaranteed" --acc-bits 16 --mul-bits 12 --overflow wrap --guaranteed
 run "$p-a12m8-wrap-guaranteed" --acc-bits 12 --mul-bits 8 --overflow wrap --guaranteed
 run "$p-a32m32-wrap-fp32ft2" --acc-bits 32 --mul-bits 32 --overflow wrap --qat-epochs 0 --fine-tune-epochs 2
+[ -n "${DOVA_CONVERGED_ONLY:-}" ] && { echo "DOVA_CONVERGED_ONLY set: no sweep"; exit 0; }
 fp32=$(tail -n 1 "$hist" | cut -d, -f4)
 ./dova sweep --dir "$out" --naive "$out/$p-a32m12-wrap$suffix-naive.dova" --control "$out/$p-a32m32-wrap-fp32ft2$suffix-naive.dova" \
   --data "$data" --fp32 "$fp32" --markdown "docs/results/compression-converged-$net.md" \

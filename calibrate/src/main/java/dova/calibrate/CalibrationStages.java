@@ -14,7 +14,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * Range observers and drift detection as Akka Streams stages over images (raw CHW pixel arrays).
  * The service's calibration branch is {@link #windowsOf} then {@link #driftChecks}: windows of
- * the serving model's ranges, each compared with that model's first window.
+ * the serving model's ranges, each compared with that model's first window (or with a reference
+ * established elsewhere: the fleet's, for a replica that joins late).
  */
 public final class CalibrationStages {
     private CalibrationStages() {
@@ -71,14 +72,31 @@ public final class CalibrationStages {
 
     /** Checks every window against its model's reference window (the first one seen for that model). */
     public static Flow<Window, DriftCheck, NotUsed> driftChecks(double psiThreshold) {
+        return driftChecks(psiThreshold, m -> null);
+    }
+
+    /**
+     * As {@link #driftChecks(double)}, with a reference that others may have established: at a
+     * model's first window {@code sharedReference} is asked for that model's reference pixel
+     * histogram (256 bins; for example the fleet's, the first window another replica observed
+     * through the same model version). When it has one, that is the reference and the first window
+     * is checked against it like any other, so that a stage started after the traffic drifted still
+     * sees the drift; when it returns null, the first window is the reference.
+     */
+    public static Flow<Window, DriftCheck, NotUsed> driftChecks(double psiThreshold,
+                                                               java.util.function.Function<IntegerModel, long[]> sharedReference) {
         return Flow.<Window>create().statefulMapConcat(() -> {
             IntegerModel[] model = {null};
             DriftDetector[] detector = {null};
             return w -> {
                 if (w.model() != model[0]) {
                     model[0] = w.model();
-                    detector[0] = new DriftDetector(w.profile().pixelHistogram(), psiThreshold);
-                    return List.of(new DriftCheck(w, true, 0, Optional.empty()));
+                    long[] shared = sharedReference.apply(w.model());
+                    if (shared == null) {
+                        detector[0] = new DriftDetector(w.profile().pixelHistogram(), psiThreshold);
+                        return List.of(new DriftCheck(w, true, 0, Optional.empty()));
+                    }
+                    detector[0] = new DriftDetector(shared, psiThreshold);
                 }
                 long[] px = w.profile().pixelHistogram();
                 return List.of(new DriftCheck(w, false, detector[0].psi(px), detector[0].check(px, w.profile().images())));

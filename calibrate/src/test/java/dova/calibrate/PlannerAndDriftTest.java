@@ -167,4 +167,49 @@ class PlannerAndDriftTest {
             system.terminate();
         }
     }
+
+    /**
+     * A stage started after the traffic drifted (a replica joining the fleet late): with the
+     * fleet's reference its first window is checked and drifts; on its own that drifted window
+     * would become the reference and nothing would ever drift.
+     */
+    @Test
+    void aSharedReferenceLetsALateStageSeeTheDrift() throws Exception {
+        IntegerModel m = RandomModels.model(23, 8, 8, 16, 32);
+        int size = m.inputSpec().size();
+        Random r = new Random(6);
+        List<byte[]> before = new ArrayList<>();
+        List<byte[]> drifted = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            byte[] px = RandomModels.image(r, m);
+            before.add(px.clone());
+            for (int k = 0; k < size; k++) {
+                px[k] = (byte) Math.min(255, (px[k] & 0xff) / 4 + 180);
+            }
+            drifted.add(px);
+        }
+        ActorSystem system = ActorSystem.create("calibrate-shared-reference-test");
+        try {
+            long[] fleet = Source.from(before).via(CalibrationStages.windowsOf(() -> m, 50)).take(1)
+                    .runWith(Sink.head(), system).toCompletableFuture().get(30, TimeUnit.SECONDS).profile().pixelHistogram();
+            List<IntegerModel> asked = new ArrayList<>();
+            List<CalibrationStages.DriftCheck> shared = Source.from(drifted).via(CalibrationStages.windowsOf(() -> m, 50))
+                    .via(CalibrationStages.driftChecks(0.2, model -> {
+                        asked.add(model);
+                        return fleet;
+                    }))
+                    .runWith(Sink.seq(), system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(m), asked, "asked once, at the model's first window");
+            assertEquals(List.of(false, false), shared.stream().map(CalibrationStages.DriftCheck::reference).toList());
+            assertTrue(shared.get(0).event().isPresent(), "the first window drifted from the fleet's reference");
+            assertTrue(shared.get(0).psi() > 0.2, "psi " + shared.get(0).psi());
+            List<CalibrationStages.DriftCheck> alone = Source.from(drifted).via(CalibrationStages.windowsOf(() -> m, 50))
+                    .via(CalibrationStages.driftChecks(0.2, model -> null))
+                    .runWith(Sink.seq(), system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(true, false), alone.stream().map(CalibrationStages.DriftCheck::reference).toList());
+            assertFalse(alone.get(1).event().isPresent(), "alone, the drifted first window is the reference");
+        } finally {
+            system.terminate();
+        }
+    }
 }

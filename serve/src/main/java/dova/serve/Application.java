@@ -108,6 +108,27 @@ public final class Application implements AutoCloseable {
         recalibrator = new Recalibrator(s.calibration(), s.recalibration(), pool, fleet != null ? fleet : registry, metrics,
                 retrainer, outcomes);
         started.add(recalibrator);
+        if (fleet != null) {
+            FleetRegistry fr = fleet;
+            String me = replicaName(s);
+            recalibrator.sharedReferences(new Recalibrator.SharedReferences() {
+                @Override
+                public long[] get(int version) {
+                    return fr.reference(version).map(r -> {
+                        if (!r.by().equals(me)) {
+                            System.err.printf(Locale.ROOT, "dova: drift reference of v%04d: the fleet's (observed by %s)%n",
+                                    version, r.by());
+                        }
+                        return r.pixels();
+                    }).orElse(null);
+                }
+
+                @Override
+                public void offer(int version, long[] pixels) {
+                    fr.offerReference(version, pixels);
+                }
+            });
+        }
         awaitTopics(topics);
         ActorSystem system;
         try {

@@ -1,5 +1,6 @@
 package dova.serve;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two replicas over one real broker share the fleet's model topic: a version the leader deploys
  * reaches the other within seconds, a replica restarted with an empty folder comes back on the
- * current version, {@code dova models rollback N --bootstrap-servers} moves both, and corrupt or
+ * current version and the fleet's drift reference of it, {@code dova models rollback N --bootstrap-servers} moves both, and corrupt or
  * truncated records, and a pointer to one of them, are refused, counted and never
  * served while both keep serving what they served and say so on /ready.
  */
@@ -87,10 +88,26 @@ class FleetRegistryIT {
                 String ready = awaitReady(b);
                 assertTrue(ready.startsWith("200") && ready.contains("serving v0002, the version the fleet's pointer names"), ready);
 
-                // a restarted replica with an empty folder comes back on the current version, not on a fresh seed
+                // the first replica to observe v2 offers its first window as the fleet's drift reference of v2
+                long[] hist = new long[256];
+                hist[7] = 1000;
+                hist[200] = 24;
+                a.fleet().offerReference(2, hist);
+                long refDeadline = System.nanoTime() + 15_000_000_000L;
+                while (first.fleet().reference(2).isEmpty() && System.nanoTime() < refDeadline) {
+                    Thread.sleep(50);
+                }
+                assertEquals("replica-0", first.fleet().reference(2).orElseThrow().by(), "b holds a's reference");
+
+                // a restarted replica with an empty folder comes back on the current version, not on a fresh seed,
+                // and compares its windows with the fleet's reference of it, not with its own first window
                 b.close();
                 b = Application.start(settings(1), dir.resolve("b-fresh"), kafka.bootstrapServers(), null, null);
                 assertEquals(2, b.pool().current().version(), "restarted on the fleet's version");
+                assertArrayEquals(hist, b.recalibrator().referenceFor(b.pool().current().model()), "the fleet's reference of v2");
+                b.fleet().offerReference(2, new long[256]); // a late offer does not replace it
+                assertArrayEquals(hist, b.fleet().reference(2).orElseThrow().pixels());
+                assertEquals(null, b.recalibrator().referenceFor(second), "no reference for a model that is not serving");
 
                 // rollback from the command line moves the whole fleet
                 int rc = Main.commandLine().execute("models", "rollback", "1", "--bootstrap-servers", kafka.bootstrapServers(),

@@ -134,23 +134,35 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** As {@link #createTopics(int, String...)}, for any cluster reachable through {@code admin}, with its default replication factor. */
     public static void createTopics(Admin admin, int partitions, String... topics) {
         try {
-            Set<String> existing = admin.listTopics().names().get();
-            List<NewTopic> fresh = Stream.of(topics).filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, java.util.Optional.of(partitions), java.util.Optional.empty())).toList();
-            if (!fresh.isEmpty()) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (true) {
+                Set<String> existing = admin.listTopics().names().get();
+                List<NewTopic> fresh = Stream.of(topics).filter(t -> !existing.contains(t))
+                        .map(t -> new NewTopic(t, java.util.Optional.of(partitions), java.util.Optional.empty())).toList();
+                if (fresh.isEmpty()) {
+                    break;
+                }
                 try {
                     admin.createTopics(fresh).all().get();
+                    break;
                 } catch (java.util.concurrent.ExecutionException e) {
                     // just created by someone else, or by us and not yet listed: the metadata lags the controller
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+                        break;
+                    }
+                    // a cluster that has just started: no controller yet, or brokers still fenced (too few for
+                    // the replication factor) for a moment
+                    boolean transientError = e.getCause() instanceof org.apache.kafka.common.errors.RetriableException
+                            || e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException;
+                    if (!transientError || System.nanoTime() > deadline) {
                         throw e;
                     }
+                    Thread.sleep(200);
                 }
             }
             Map<TopicPartition, OffsetSpec> specs = Stream.of(topics)
                     .flatMap(t -> IntStream.range(0, partitions).mapToObj(i -> new TopicPartition(t, i)))
                     .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (true) {
                 try {
                     admin.listOffsets(specs).all().get();
@@ -166,7 +178,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("cannot create topics " + List.of(topics) + ": " + e.getCause().getMessage(), e);
+            throw new IllegalStateException("cannot create topics " + List.of(topics) + ": " + e.getCause().getClass().getSimpleName() + " " + e.getCause().getMessage(), e);
         }
     }
 

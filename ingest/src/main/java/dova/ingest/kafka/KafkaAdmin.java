@@ -88,6 +88,42 @@ public final class KafkaAdmin implements AutoCloseable {
      * @throws IllegalArgumentException naming the broker, the topic and what is wrong with it
      */
     public void prepareCompactedTopic(boolean create, String topic, int maxMessageBytes) {
+        // a cluster that has just started answers with retriable errors (brokers still fenced, no
+        // controller yet, a topic just created and not yet known everywhere) for a moment: retried
+        // until the timeout, as the clients retry their own requests
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                prepareCompactedTopicOnce(create, topic, maxMessageBytes);
+                return;
+            } catch (Transient e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalArgumentException("cannot prepare topic " + topic + " on " + bootstrap + " within "
+                            + timeout.toSeconds() + " s (" + describe(e.getCause()) + ")");
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while contacting Kafka at " + bootstrap);
+                }
+            }
+        }
+    }
+
+    /** A retriable failure of one attempt at {@link #prepareCompactedTopic}; its cause is the broker's error. */
+    private static final class Transient extends Exception {
+        Transient(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private static String describe(Throwable e) {
+        Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return c.getClass().getSimpleName() + (c.getMessage() == null || c.getMessage().isEmpty() ? "" : ": " + c.getMessage());
+    }
+
+    private void prepareCompactedTopicOnce(boolean create, String topic, int maxMessageBytes) throws Transient {
         try {
             Set<String> names = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!names.contains(topic)) {
@@ -128,9 +164,17 @@ public final class KafkaAdmin implements AutoCloseable {
                 throw new IllegalArgumentException("topic " + topic + " on " + bootstrap + " has max.message.bytes=" + max
                         + "; it must be at least " + maxMessageBytes + " to hold its largest records");
             }
-        } catch (TimeoutException | ExecutionException e) {
-            throw new IllegalArgumentException("cannot prepare topic " + topic + " on " + bootstrap + " ("
-                    + e.getClass().getSimpleName() + (e.getCause() != null ? ": " + e.getCause().getMessage() : "") + ")");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof org.apache.kafka.common.errors.RetriableException
+                    || c instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException) {
+                throw new Transient(e);
+            }
+            throw new IllegalArgumentException("cannot prepare topic " + topic + " on " + bootstrap + " (" + describe(e) + ")");
+        } catch (TimeoutException e) {
+            throw new Transient(e);
+        } catch (IllegalStateException e) { // EmbeddedKafka.createTopics: the new partition did not answer
+            throw new Transient(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while contacting Kafka at " + bootstrap);

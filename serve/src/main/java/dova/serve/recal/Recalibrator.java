@@ -145,6 +145,37 @@ public final class Recalibrator implements AutoCloseable {
         this.share = share;
     }
 
+    /** Drift references shared by the replicas of one fleet, by model version (the fleet's model topic). */
+    public interface SharedReferences {
+        /** The fleet's reference pixel histogram of {@code version} (256 bins), or null when it has none. */
+        long[] get(int version);
+
+        /** Offers this replica's first window of {@code version} as the fleet's reference (kept when there is none). */
+        void offer(int version, long[] pixels);
+    }
+
+    private volatile SharedReferences references;
+
+    /**
+     * Compares each model version's windows with the fleet's reference of that version, where one
+     * exists, and offers this replica's first window where none does: a replica that joins (or
+     * restarts) after the traffic drifted sees the drift, instead of taking the drifted frames as
+     * its reference. Default: each replica's own first window.
+     */
+    public void sharedReferences(SharedReferences refs) {
+        this.references = refs;
+    }
+
+    /**
+     * The drift reference of {@code model} when it is the serving model and the fleet has one for
+     * its version, else null (the calibration branch's {@code CalibrationStages.driftChecks}).
+     */
+    public long[] referenceFor(IntegerModel model) {
+        SharedReferences refs = references;
+        Deployment d = pool.current();
+        return refs == null || d.model() != model ? null : refs.get(d.version());
+    }
+
     public List<Outcome> outcomes() {
         return List.copyOf(outcomes);
     }
@@ -189,6 +220,10 @@ public final class Recalibrator implements AutoCloseable {
         CalibrationShare sharing = share;
         if (sharing != null) {
             sharing.publish(d.version(), profile);
+        }
+        SharedReferences refs = references;
+        if (check.reference() && refs != null) {
+            refs.offer(d.version(), profile.pixelHistogram());
         }
         profile.layers().forEach((layer, r) -> metrics.range(layer, r.realOutput.percentile(calibration.percentile())));
         metrics.drift(check.psi(), check.event().isPresent());

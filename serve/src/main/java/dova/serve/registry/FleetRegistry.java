@@ -86,6 +86,8 @@ public final class FleetRegistry implements ModelStore, AutoCloseable {
     /** The versions the topic holds, valid or refused, by number (the last record of each key). */
     private final Map<Integer, Entry> entries = new ConcurrentHashMap<>();
     private final Map<Integer, IntegerModel> models = new ConcurrentHashMap<>();
+    /** Each version's drift reference (the last record of its key, as compaction keeps). */
+    private final Map<Integer, ModelRecord.Reference> references = new ConcurrentHashMap<>();
     private volatile Follower follower;
     private volatile int pointer;
     private volatile String problem;
@@ -227,6 +229,41 @@ public final class FleetRegistry implements ModelStore, AutoCloseable {
         send(new ModelRecord.Pointer(version, self));
     }
 
+    /**
+     * The fleet's drift reference of {@code version}: the pixel histogram of the first window a
+     * replica observed through it ({@link #offerReference}), or empty when none has arrived.
+     */
+    public java.util.Optional<ModelRecord.Reference> reference(int version) {
+        return java.util.Optional.ofNullable(references.get(version));
+    }
+
+    /**
+     * Offers this replica's first window of {@code version} as the fleet's drift reference, unless
+     * the topic already holds one: sent without waiting (the caller is the stream's calibration
+     * branch), kept here at once. Two replicas offering at once both write the key; every replica
+     * then holds the one the topic holds last, as compaction does. A failed send only leaves later
+     * replicas to offer their own.
+     */
+    public void offerReference(int version, long[] pixels) {
+        if (references.containsKey(version)) {
+            return;
+        }
+        ModelRecord.Reference r = new ModelRecord.Reference(version, self, pixels);
+        references.putIfAbsent(version, r);
+        // off the caller's thread: send blocks for max.block.ms while the broker is unreachable
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                producer.send(new ProducerRecord<>(topic, 0, r.key(), ModelRecord.encode(r)), (meta, e) -> {
+                    if (e != null) {
+                        System.err.println("dova: the drift reference of v" + version + " was not shared: " + e.getMessage());
+                    }
+                });
+            } catch (RuntimeException e) {
+                System.err.println("dova: the drift reference of v" + version + " was not shared: " + e.getMessage());
+            }
+        });
+    }
+
     @Override
     public Path checkpointFile(int version) {
         if (cache == null) {
@@ -328,6 +365,10 @@ public final class FleetRegistry implements ModelStore, AutoCloseable {
         if (r instanceof ModelRecord.Pointer p) {
             pointer = p.number();
             apply();
+            return;
+        }
+        if (r instanceof ModelRecord.Reference ref) {
+            references.put(ref.number(), ref);
             return;
         }
         ModelRecord.Published v = (ModelRecord.Published) r;

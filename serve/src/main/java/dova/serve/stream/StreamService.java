@@ -176,7 +176,8 @@ public final class StreamService implements AutoCloseable {
                                 .map(Frame::pixels)
                                 .via(CalibrationStages.windowsOf(() -> pool.current().model(),
                                         settings.calibration().window()))
-                                .via(CalibrationStages.driftChecks(settings.calibration().psiThreshold()))
+                                .via(CalibrationStages.driftChecks(settings.calibration().psiThreshold(),
+                                        recalibrator::referenceFor))
                                 .to(Sink.foreach(recalibrator::onWindow)))
                         .named("metrics-and-calibration-tap");
         supervisor = new RestartingStream(() -> {

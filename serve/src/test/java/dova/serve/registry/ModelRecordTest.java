@@ -90,4 +90,47 @@ class ModelRecordTest {
         assertThrows(IllegalArgumentException.class,
                 () -> ModelRecord.encode(new ModelRecord.Published(1, "", new byte[ModelRecord.MAX_BYTES], "", new byte[0])));
     }
+
+    private static byte[] sealed(int kind, int number, byte[] by, byte[] histogram) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(8 + 12 + 4 + by.length + 4 + histogram.length + 32);
+        b.put("DOVAMREC".getBytes(StandardCharsets.US_ASCII)).putInt(1).putInt(kind).putInt(number);
+        b.putInt(by.length).put(by).putInt(histogram.length).put(histogram);
+        b.put(MessageDigest.getInstance("SHA-256").digest(Arrays.copyOf(b.array(), b.position())));
+        return b.array();
+    }
+
+    @Test
+    void aDriftReferenceRoundTripsAndABadHistogramIsRefused() throws Exception {
+        long[] pixels = new long[256];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (long) i * i * 1_000_003L;
+        }
+        ModelRecord.Reference r = new ModelRecord.Reference(3, "replica-2", pixels);
+        assertEquals("r0003", r.key());
+        byte[] whole = ModelRecord.encode(r);
+        ModelRecord.Reference back = (ModelRecord.Reference) ModelRecord.decode("r0003", whole);
+        assertEquals(3, back.number());
+        assertEquals("replica-2", back.by());
+        assertArrayEquals(pixels, back.pixels());
+        pixels[5] = -1; // the record copied its counts
+        assertEquals(25L * 1_000_003L, r.pixels()[5]);
+        assertEquals("key", assertThrows(ModelRecord.Corrupt.class, () -> ModelRecord.decode("v0003", whole)).reason());
+        for (int n = 0; n < whole.length; n += 13) {
+            byte[] cut = Arrays.copyOf(whole, n);
+            assertThrows(ModelRecord.Corrupt.class, () -> ModelRecord.decode("r0003", cut), "truncated to " + n);
+        }
+        // sealed with a valid checksum, yet 255 bins, or a negative count: refused by name
+        ModelRecord.Corrupt shortOne = assertThrows(ModelRecord.Corrupt.class,
+                () -> ModelRecord.decode("r0003", sealed(3, 3, new byte[] {'x'}, new byte[255 * 8])));
+        assertEquals("format", shortOne.reason());
+        assertTrue(shortOne.getMessage().contains("2040 bytes"), shortOne.getMessage());
+        byte[] negative = new byte[256 * 8];
+        ByteBuffer.wrap(negative).putLong(17 * 8, -4);
+        ModelRecord.Corrupt neg = assertThrows(ModelRecord.Corrupt.class,
+                () -> ModelRecord.decode("r0003", sealed(3, 3, new byte[] {'x'}, negative)));
+        assertTrue(neg.getMessage().contains("negative count -4 at bin 17"), neg.getMessage());
+        assertEquals("format", assertThrows(ModelRecord.Corrupt.class,
+                () -> ModelRecord.decode("r0003", sealed(9, 3, new byte[] {'x'}, new byte[256 * 8]))).reason());
+        assertThrows(IllegalArgumentException.class, () -> new ModelRecord.Reference(1, "x", new long[10]));
+    }
 }
