@@ -173,8 +173,6 @@ public final class KafkaAdmin implements AutoCloseable {
             throw new IllegalArgumentException("cannot prepare topic " + topic + " on " + bootstrap + " (" + describe(e) + ")");
         } catch (TimeoutException e) {
             throw new Transient(e);
-        } catch (IllegalStateException e) { // EmbeddedKafka.createTopics: the new partition did not answer
-            throw new Transient(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while contacting Kafka at " + bootstrap);
